@@ -1,0 +1,120 @@
+"""Headless commands over the same core the app uses.
+
+    explorer list [PATTERN] [--task T]
+    explorer info NAME
+    explorer graph NAME [--depth N] [--expand PATH ...] -o out.{dot,json,svg,png}
+    explorer summary NAME [--input 1,3,224,224] [--option k=v ...] [--format md|csv|json]
+    explorer compare A B
+    explorer lessons [ID]
+
+Every failure on bad input exits non-zero with one line on stderr, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import zoo
+
+
+class CLIError(Exception):
+    """A failure to report as one line on stderr."""
+
+
+def _parse_options(pairs: list[str] | None) -> dict[str, str]:
+    options = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CLIError(f"--option takes key=value, not {pair!r}")
+        options[key.strip()] = value.strip()
+    return options
+
+
+def _parse_shape(text: str | None) -> tuple[int, ...] | None:
+    if not text:
+        return None
+    try:
+        shape = tuple(int(v) for v in text.replace("x", ",").split(","))
+    except ValueError:
+        raise CLIError(f"--input takes numbers like 1,3,224,224, not {text!r}") from None
+    if len(shape) != 4 or min(shape) < 1:
+        raise CLIError(f"--input needs four positive sizes (N,C,H,W), not {text!r}")
+    return shape
+
+
+def _human(n: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.2f}{unit}"
+    return str(int(n))
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    names = zoo.list_models(args.pattern, task=args.task)
+    if not names:
+        raise CLIError(f"no model matches {args.pattern!r}")
+    width = max(len(n) for n in names)
+    for name in names:
+        info = zoo.get_info(name)
+        print(f"{name:<{width}}  {info.family:<10} {info.task:<14} {info.year}  {info.paper}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    info = zoo.get_info(args.name)
+    model = zoo.build(args.name, **_parse_options(args.option))
+    params = sum(p.numel() for p in model.parameters())
+    print(f"{info.name}: {info.description}")
+    print(f"  family      {info.family}")
+    print(f"  task        {info.task}")
+    print(f"  paper       {info.paper} ({info.year})")
+    print(f"  input       {'x'.join(map(str, zoo.input_shape(args.name)))}")
+    print(f"  params      {params:,} ({_human(params)})")
+    print(f"  labels      {info.labels or 'numbered classes'}")
+    print(f"  torchvision {'weights load as-is' if info.torchvision else 'no'}")
+    print("  options:")
+    for opt in info.options:
+        print(f"    {opt.name}={opt.default!r}  ({opt.allowed()}) {opt.help}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="explorer", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the models in the zoo")
+    p.add_argument("pattern", nargs="?", help="shell glob, e.g. 'resnet*'")
+    p.add_argument("--task", choices=zoo.registry.TASKS)
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("info", help="describe one model and its options")
+    p.add_argument("name")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE")
+    p.set_defaults(func=cmd_info)
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if not argv:
+        try:
+            from .app.main import launch
+        except ImportError:
+            parser.print_help()
+            return 0
+        return launch()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except (CLIError, zoo.ZooError) as exc:
+        print(f"explorer: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0

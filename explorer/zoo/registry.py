@@ -1,0 +1,183 @@
+"""The model registry: the only way into the zoo.
+
+A family file registers each named model with ``register_model``: the builder, the
+metadata a person needs (paper, task, input size, normalisation, labels) and the options
+the builder accepts. A name may preset option values (``resnet34_plain`` is ``resnet34``
+with ``plain=True``), so variants the literature names are reachable both ways.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+TASKS = ("classification", "segmentation")
+
+
+class ZooError(ValueError):
+    """An unknown model name or an invalid option; the message lists what is allowed."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """One keyword a builder accepts, with what the GUI needs to render it as a widget."""
+
+    name: str
+    type: type
+    default: Any
+    help: str = ""
+    choices: tuple | None = None
+    min: float | None = None
+    max: float | None = None
+
+    def allowed(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.type is bool:
+            return "True or False"
+        lo = "-inf" if self.min is None else self.min
+        hi = "inf" if self.max is None else self.max
+        article = "an" if self.type.__name__[0] in "aeiou" else "a"
+        return f"{article} {self.type.__name__} in [{lo}, {hi}]"
+
+    def validate(self, model: str, value: Any) -> Any:
+        value = self._coerce(model, value)
+        if self.choices is not None and value not in self.choices:
+            raise ZooError(f"{model}: option {self.name}={value!r} is not allowed; "
+                           f"use {self.allowed()}")
+        if self.min is not None and value < self.min or self.max is not None and value > self.max:
+            raise ZooError(f"{model}: option {self.name}={value!r} is out of range; "
+                           f"use {self.allowed()}")
+        return value
+
+    def _coerce(self, model: str, value: Any) -> Any:
+        """Accept the value itself or its text form (from a command line or a form)."""
+        if self.type is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+        else:
+            try:
+                if self.type is int and isinstance(value, float) and not value.is_integer():
+                    raise ValueError
+                if self.type is int and isinstance(value, str):
+                    return int(value.strip())
+                return self.type(value)
+            except (TypeError, ValueError):
+                pass
+        raise ZooError(f"{model}: option {self.name}={value!r} is not {self.allowed()}")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Metadata that travels with a registered model."""
+
+    name: str
+    family: str
+    task: str
+    paper: str
+    year: int
+    input_shape: tuple[int, int, int]  # C, H, W
+    builder: Callable[..., nn.Module] = field(repr=False)
+    options: tuple[Option, ...] = ()
+    mean: tuple[float, ...] = IMAGENET_MEAN
+    std: tuple[float, ...] = IMAGENET_STD
+    labels: str | None = None  # a label set name under resources/labels, or None
+    description: str = ""
+    torchvision: bool = False  # parameter names and shapes match torchvision's model
+
+    def option(self, name: str) -> Option:
+        for opt in self.options:
+            if opt.name == name:
+                return opt
+        raise ZooError(f"{self.name}: unknown option {name!r}; options are: "
+                       + (", ".join(o.name for o in self.options) or "none"))
+
+    def defaults(self) -> dict[str, Any]:
+        return {o.name: o.default for o in self.options}
+
+    def resolve(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The full, validated option set: defaults overridden by ``options``."""
+        values = self.defaults()
+        for key, value in options.items():
+            values[key] = self.option(key).validate(self.name, value)
+        return values
+
+
+_REGISTRY: dict[str, ModelInfo] = {}
+
+
+def register_model(name: str, builder: Callable[..., nn.Module], *, family: str, task: str,
+                   paper: str, year: int, input_shape: Sequence[int],
+                   options: Sequence[Option] = (), preset: dict[str, Any] | None = None,
+                   **meta: Any) -> ModelInfo:
+    """Register ``builder`` under ``name``; ``preset`` overrides option defaults."""
+    if name in _REGISTRY:
+        raise ZooError(f"model {name!r} is already registered")
+    if task not in TASKS:
+        raise ZooError(f"{name}: task must be one of {TASKS}, not {task!r}")
+    opts = tuple(options)
+    known = {o.name for o in opts}
+    for key, value in (preset or {}).items():
+        if key not in known:
+            raise ZooError(f"{name}: preset names unknown option {key!r}")
+        opts = tuple(
+            Option(o.name, o.type, value, o.help, o.choices, o.min, o.max) if o.name == key else o
+            for o in opts
+        )
+    info = ModelInfo(name=name, family=family, task=task, paper=paper, year=year,
+                     input_shape=tuple(input_shape), builder=builder, options=opts, **meta)
+    _REGISTRY[name] = info
+    return info
+
+
+def get_info(name: str) -> ModelInfo:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, _REGISTRY, n=5, cutoff=0.6)
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
+        raise ZooError(f"unknown model {name!r}.{hint} Known models: "
+                       + ", ".join(sorted(_REGISTRY))) from None
+
+
+def list_models(pattern: str | None = None, task: str | None = None) -> list[str]:
+    """Registered names, sorted; ``pattern`` is a shell glob, ``task`` filters by task."""
+    if task is not None and task not in TASKS:
+        raise ZooError(f"unknown task {task!r}; tasks are: {', '.join(TASKS)}")
+    names = sorted(_REGISTRY)
+    if pattern:
+        names = fnmatch.filter(names, pattern)
+    if task:
+        names = [n for n in names if _REGISTRY[n].task == task]
+    return names
+
+
+def build(name: str, **options: Any) -> nn.Module:
+    """Build a fresh model in eval mode; unknown names and bad options raise ZooError."""
+    info = get_info(name)
+    model = info.builder(**info.resolve(options))
+    return model.eval()
+
+
+def input_shape(name: str, **options: Any) -> tuple[int, int, int, int]:
+    """The default input (batch of one) for a model with these options."""
+    info = get_info(name)
+    values = info.resolve(options)
+    c, h, w = info.input_shape
+    c = values.get("in_channels", c)
+    size = values.get("resolution")
+    if size:
+        h = w = size
+    return (1, c, h, w)

@@ -1,0 +1,312 @@
+"""ResNet and its variants.
+
+- He et al., "Deep Residual Learning for Image Recognition" (2015): ResNet-18/34/50/101/152,
+  shortcut options A (zero-padding identity), B (projection only where the shape changes)
+  and C (projection everywhere), and the plain networks used for the degradation study.
+- ``stride_on="3x3"`` is torchvision's "V1.5" (stride on the bottleneck's 3x3, the default
+  here as there); ``"1x1"`` is the paper's original stride on the first 1x1.
+- He et al., "Identity Mappings in Deep Residual Networks" (2016): ``preact=True`` gives
+  pre-activation blocks (BN-ReLU-conv) with a final BN-ReLU before pooling. The stem keeps
+  its BN-ReLU and each block pre-activates its own input.
+- Hu et al., "Squeeze-and-Excitation Networks" (2017): ``se=True`` adds an SE block (reduction
+  ``se_reduction``) on each residual branch before the addition.
+
+With the defaults (shortcut B, stride on 3x3, post-activation, no SE) parameter names and
+shapes are torchvision's.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .common import num_classes
+from .registry import Option, register_model
+
+DEPTHS = {
+    18: ("basic", (2, 2, 2, 2)),
+    34: ("basic", (3, 4, 6, 3)),
+    50: ("bottleneck", (3, 4, 6, 3)),
+    101: ("bottleneck", (3, 4, 23, 3)),
+    152: ("bottleneck", (3, 8, 36, 3)),
+}
+
+
+def conv3x3(in_planes: int, out_planes: int, stride: int = 1, dilation: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_planes, out_planes, 3, stride=stride, padding=dilation,
+                     dilation=dilation, bias=False)
+
+
+def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_planes, out_planes, 1, stride=stride, bias=False)
+
+
+class ZeroPadShortcut(nn.Module):
+    """Option A: subsample spatially and pad the extra channels with zeros (no parameters)."""
+
+    def __init__(self, out_planes: int, stride: int) -> None:
+        super().__init__()
+        self.out_planes = out_planes
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride > 1:
+            x = x[:, :, :: self.stride, :: self.stride]
+        return F.pad(x, (0, 0, 0, 0, 0, self.out_planes - x.shape[1]))
+
+
+class SqueezeExcitation(nn.Module):
+    """Channel attention: global pool, bottleneck MLP (1x1 convs), sigmoid, rescale."""
+
+    def __init__(self, channels: int, reduction: int) -> None:
+        super().__init__()
+        squeezed = max(1, channels // reduction)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(channels, squeezed, 1)
+        self.relu = nn.ReLU(inplace=True)
+        self.fc2 = nn.Conv2d(squeezed, channels, 1)
+        self.sigmoid = nn.Sigmoid()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = self.sigmoid(self.fc2(self.relu(self.fc1(self.avgpool(x)))))
+        return x * scale
+
+
+def make_shortcut(kind: str, in_planes: int, out_planes: int, stride: int,
+                  preact: bool) -> nn.Module | None:
+    """The shortcut module for one block; None means identity."""
+    changes = stride != 1 or in_planes != out_planes
+    if kind == "A":
+        return ZeroPadShortcut(out_planes, stride) if changes else None
+    if kind == "B" and not changes:
+        return None
+    if preact:  # the pre-activated input already went through BN
+        return nn.Sequential(conv1x1(in_planes, out_planes, stride))
+    return nn.Sequential(conv1x1(in_planes, out_planes, stride), nn.BatchNorm2d(out_planes))
+
+
+class BasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1,
+                 downsample: nn.Module | None = None, residual: bool = True,
+                 se_reduction: int = 0, stride_on: str = "3x3", dilation: int = 1) -> None:
+        super().__init__()
+        self.conv1 = conv3x3(inplanes, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.se = SqueezeExcitation(planes, se_reduction) if se_reduction else None
+        self.downsample = downsample
+        self.residual = residual
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.se is not None:
+            out = self.se(out)
+        if self.residual:
+            out += x if self.downsample is None else self.downsample(x)
+        return self.relu(out)
+
+
+class Bottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1,
+                 downsample: nn.Module | None = None, residual: bool = True,
+                 se_reduction: int = 0, stride_on: str = "3x3", dilation: int = 1) -> None:
+        super().__init__()
+        s1, s3 = (stride, 1) if stride_on == "1x1" else (1, stride)
+        self.conv1 = conv1x1(inplanes, planes, s1)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes, s3, dilation)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = conv1x1(planes, planes * self.expansion)
+        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+        self.relu = nn.ReLU(inplace=True)
+        self.se = SqueezeExcitation(planes * 4, se_reduction) if se_reduction else None
+        self.downsample = downsample
+        self.residual = residual
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        if self.se is not None:
+            out = self.se(out)
+        if self.residual:
+            out += x if self.downsample is None else self.downsample(x)
+        return self.relu(out)
+
+
+class PreActBasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1,
+                 downsample: nn.Module | None = None, residual: bool = True,
+                 se_reduction: int = 0, stride_on: str = "3x3", dilation: int = 1) -> None:
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(inplanes)
+        self.relu = nn.ReLU(inplace=False)
+        self.conv1 = conv3x3(inplanes, planes, stride)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes)
+        self.se = SqueezeExcitation(planes, se_reduction) if se_reduction else None
+        self.downsample = downsample
+        self.residual = residual
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pre = self.relu(self.bn1(x))
+        out = self.conv1(pre)
+        out = self.conv2(self.relu(self.bn2(out)))
+        if self.se is not None:
+            out = self.se(out)
+        if not self.residual:
+            return out
+        return out + (x if self.downsample is None else self.downsample(pre))
+
+
+class PreActBottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1,
+                 downsample: nn.Module | None = None, residual: bool = True,
+                 se_reduction: int = 0, stride_on: str = "3x3", dilation: int = 1) -> None:
+        super().__init__()
+        s1, s3 = (stride, 1) if stride_on == "1x1" else (1, stride)
+        self.bn1 = nn.BatchNorm2d(inplanes)
+        self.relu = nn.ReLU(inplace=False)
+        self.conv1 = conv1x1(inplanes, planes, s1)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes, s3)
+        self.bn3 = nn.BatchNorm2d(planes)
+        self.conv3 = conv1x1(planes, planes * self.expansion)
+        self.se = SqueezeExcitation(planes * 4, se_reduction) if se_reduction else None
+        self.downsample = downsample
+        self.residual = residual
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pre = self.relu(self.bn1(x))
+        out = self.conv1(pre)
+        out = self.conv2(self.relu(self.bn2(out)))
+        out = self.conv3(self.relu(self.bn3(out)))
+        if self.se is not None:
+            out = self.se(out)
+        if not self.residual:
+            return out
+        return out + (x if self.downsample is None else self.downsample(pre))
+
+
+class ResNet(nn.Module):
+    def __init__(self, depth: int = 50, num_classes: int = 1000, shortcut: str = "B",
+                 stride_on: str = "3x3", preact: bool = False, plain: bool = False,
+                 se: bool = False, se_reduction: int = 16,
+                 replace_stride_with_dilation: tuple[bool, bool, bool] = (False, False, False),
+                 ) -> None:
+        super().__init__()
+        kind, layers = DEPTHS[depth]
+        if kind == "basic":
+            block = PreActBasicBlock if preact else BasicBlock
+        else:
+            block = PreActBottleneck if preact else Bottleneck
+        self._block = block
+        self._shortcut, self._preact, self._plain = shortcut, preact, plain
+        self._se_reduction = se_reduction if se else 0
+        self._stride_on = stride_on
+        self.inplanes = 64
+        self.dilation = 1
+        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = self._make_layer(64, layers[0])
+        dilate = replace_stride_with_dilation
+        self.layer2 = self._make_layer(128, layers[1], stride=2, dilate=dilate[0])
+        self.layer3 = self._make_layer(256, layers[2], stride=2, dilate=dilate[1])
+        self.layer4 = self._make_layer(512, layers[3], stride=2, dilate=dilate[2])
+        width = 512 * block.expansion
+        if preact:
+            self.bn_final = nn.BatchNorm2d(width)
+            self.relu_final = nn.ReLU(inplace=True)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(width, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def _make_layer(self, planes: int, blocks: int, stride: int = 1,
+                    dilate: bool = False) -> nn.Sequential:
+        out = planes * self._block.expansion
+        previous_dilation = self.dilation
+        if dilate:  # keep the resolution, grow the receptive field instead (FCN backbone)
+            self.dilation *= stride
+            stride = 1
+        layers = []
+        for i in range(blocks):
+            s = stride if i == 0 else 1
+            shortcut = None if self._plain else make_shortcut(
+                self._shortcut, self.inplanes, out, s, self._preact)
+            dilation = previous_dilation if i == 0 else self.dilation
+            layers.append(self._block(self.inplanes, planes, s, shortcut, not self._plain,
+                                      self._se_reduction, self._stride_on, dilation))
+            self.inplanes = out
+        return nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        if self._preact:
+            x = self.relu_final(self.bn_final(x))
+        x = torch.flatten(self.avgpool(x), 1)
+        return self.fc(x)
+
+
+def _options(depth: int, **preset) -> tuple[Option, ...]:
+    defaults = dict(shortcut="B", stride_on="3x3", preact=False, plain=False, se=False)
+    defaults.update(preset)
+    return (
+        Option("depth", int, depth, "number of weight layers", choices=tuple(DEPTHS)),
+        num_classes(),
+        Option("shortcut", str, defaults["shortcut"],
+               "A: zero-padding identity, B: projection where the shape changes, "
+               "C: projection everywhere", choices=("A", "B", "C")),
+        Option("stride_on", str, defaults["stride_on"],
+               "where a bottleneck downsamples: 1x1 (paper v1) or 3x3 (v1.5)",
+               choices=("1x1", "3x3")),
+        Option("preact", bool, defaults["preact"], "pre-activation blocks (He et al. 2016)"),
+        Option("plain", bool, defaults["plain"], "no shortcuts: the plain network"),
+        Option("se", bool, defaults["se"], "squeeze-and-excitation on each residual branch"),
+        Option("se_reduction", int, 16, "SE reduction ratio r", min=1, max=1024),
+    )
+
+
+_PAPERS = {
+    "resnet": ("Deep Residual Learning for Image Recognition", 2015),
+    "plain": ("Deep Residual Learning for Image Recognition", 2015),
+    "preact": ("Identity Mappings in Deep Residual Networks", 2016),
+    "se": ("Squeeze-and-Excitation Networks", 2017),
+}
+
+
+def _register(name: str, depth: int, flavour: str, **preset) -> None:
+    paper, year = _PAPERS[flavour]
+    family = {"se": "SENet", "preact": "ResNet"}.get(flavour, "ResNet")
+    register_model(
+        name, ResNet, family=family, task="classification", paper=paper, year=year,
+        input_shape=(3, 224, 224), labels="imagenet1k", options=_options(depth, **preset),
+        torchvision=flavour == "resnet" and not preset,
+        description=f"{flavour} network, {depth} layers"
+        + (f" ({', '.join(f'{k}={v}' for k, v in preset.items())})" if preset else ""),
+    )
+
+
+for _depth in DEPTHS:
+    _register(f"resnet{_depth}", _depth, "resnet")
+    _register(f"preact_resnet{_depth}", _depth, "preact", preact=True)
+    _register(f"resnet{_depth}_plain", _depth, "plain", plain=True)
+    if DEPTHS[_depth][0] == "bottleneck":
+        _register(f"resnet{_depth}_v1", _depth, "resnet", stride_on="1x1")
+        _register(f"se_resnet{_depth}", _depth, "se", se=True)

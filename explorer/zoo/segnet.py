@@ -1,0 +1,67 @@
+"""SegNet: Badrinarayanan, Kendall & Cipolla, "SegNet: A Deep Convolutional Encoder-Decoder
+Architecture for Image Segmentation" (2015).
+
+A VGG-16 encoder (13 conv-BN-ReLU layers, five 2x2 max-pools that keep their indices) and a
+mirrored decoder whose unpooling layers place values back at those indices: the decoder
+keeps only the pooling indices of the encoder, not whole feature maps.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .registry import Option, register_model
+from .segmentation_parts import VGG16_STAGES, VGGStage
+
+DECODER = ((512, 512, 3), (512, 256, 3), (256, 128, 3), (128, 64, 2), (64, 64, 2))
+
+
+class DecoderStage(nn.Module):
+    """Max-unpool with the encoder's indices, then conv-BN-ReLU layers (the last one maps to
+    ``out_ch``)."""
+
+    def __init__(self, in_ch: int, out_ch: int, n: int, transposed: bool = False) -> None:
+        super().__init__()
+        self.unpool = nn.MaxUnpool2d(2, 2)
+        conv = nn.ConvTranspose2d if transposed else nn.Conv2d
+        layers: list[nn.Module] = []
+        for i in range(n):
+            out = out_ch if i == n - 1 else in_ch
+            layers += [conv(in_ch, out, 3, padding=1), nn.BatchNorm2d(out), nn.ReLU(inplace=True)]
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor, indices: torch.Tensor, size) -> torch.Tensor:
+        return self.conv(self.unpool(x, indices, output_size=size))
+
+
+class SegNet(nn.Module):
+    def __init__(self, num_classes: int = 21, in_channels: int = 3) -> None:
+        super().__init__()
+        stages = [(in_channels, *VGG16_STAGES[0][1:]), *VGG16_STAGES[1:]]
+        for i, (cin, cout, n) in enumerate(stages, 1):
+            self.add_module(f"enc{i}", VGGStage(cin, cout, n))
+        for i, (cin, cout, n) in zip(range(5, 0, -1), DECODER):
+            self.add_module(f"dec{i}", DecoderStage(cin, cout, n))
+        self.classifier = nn.Conv2d(64, num_classes, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        for i in range(1, 6):
+            x, indices, size = getattr(self, f"enc{i}")(x)
+            skips.append((indices, size))
+        for i in range(5, 0, -1):
+            indices, size = skips[i - 1]
+            x = getattr(self, f"dec{i}")(x, indices, size)
+        return self.classifier(x)
+
+
+register_model(
+    "segnet", SegNet, family="SegNet", task="segmentation", year=2015,
+    paper="SegNet: A Deep Convolutional Encoder-Decoder Architecture for Image Segmentation",
+    input_shape=(3, 360, 480), labels="voc21",
+    description="VGG-16 encoder, mirrored decoder upsampling with the encoder's max-pool "
+                "indices.",
+    options=(Option("num_classes", int, 21, "number of classes", min=1, max=1000),
+             Option("in_channels", int, 3, "input channels", min=1, max=16)),
+)
