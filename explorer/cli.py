@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import zoo
 
@@ -80,6 +81,56 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fold_spec(args: argparse.Namespace, graph):
+    from .graph import FoldSpec, default_spec
+
+    expand = frozenset(args.expand or ())
+    collapse = frozenset(args.collapse or ())
+    if args.depth in (None, "auto"):
+        depth = default_spec(graph).depth
+    elif args.depth == "full":
+        depth = None
+    else:
+        try:
+            depth = int(args.depth)
+        except ValueError:
+            raise CLIError(
+                f"--depth takes a number, 'auto' or 'full', not {args.depth!r}") from None
+        if depth < 1:
+            raise CLIError("--depth must be at least 1")
+    known = set(graph.modules)
+    for path in expand | collapse:
+        if path not in known:
+            close = ", ".join(sorted(p for p in known if p.startswith(path.split(".")[0]))[:8])
+            hint = f"; try {close}" if close else ""
+            raise CLIError(f"no block {path!r} in {graph.model}{hint}")
+    return FoldSpec(depth, expand, collapse, args.repeats)
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from .export.graph_export import write_graph
+    from .graph import TraceError, fold, layout, trace_zoo
+
+    out = Path(args.output)
+    if out.suffix.lower() not in (".dot", ".gv", ".json", ".svg", ".png"):
+        raise CLIError(f"cannot write {out.name}: use .dot, .json, .svg or .png")
+    try:
+        graph = trace_zoo(args.name, _parse_shape(args.input), **_parse_options(args.option))
+    except TraceError as exc:
+        raise CLIError(str(exc)) from None
+    view = fold(graph, _fold_spec(args, graph))
+    lay = layout(view.nx, direction=args.direction, engine=args.engine)
+    for note in lay.notes:
+        print(f"explorer: {note}", file=sys.stderr)
+    try:
+        write_graph(view, lay, out, scale=args.scale)
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"{out}: {exc}") from None
+    counts = ", ".join(f"{k} {v}" for k, v in view.edge_counts().items() if v)
+    print(f"{out}: {len(view)} nodes, {view.nx.number_of_edges()} edges ({counts})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="explorer", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -93,6 +144,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--option", action="append", metavar="KEY=VALUE")
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("graph", help="trace, fold, lay out and export the layer graph")
+    p.add_argument("name")
+    p.add_argument("-o", "--output", required=True, help="out.dot, out.json, out.svg or out.png")
+    p.add_argument("--depth", help="fold level: a number, 'auto' (default) or 'full'")
+    p.add_argument("--expand", nargs="+", metavar="PATH", help="blocks to unfold")
+    p.add_argument("--collapse", nargs="+", metavar="PATH", help="blocks to fold")
+    p.add_argument("--repeats", action="store_true", help="identical blocks in a row as ×N")
+    p.add_argument("--direction", choices=("TB", "LR"), default="TB")
+    p.add_argument("--engine", choices=("layered", "dot"), default="layered")
+    p.add_argument("--scale", type=float, default=1.0, help="PNG scale factor")
+    p.add_argument("--input", help="input shape N,C,H,W (default: the model's)")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE")
+    p.set_defaults(func=cmd_graph)
 
     return parser
 

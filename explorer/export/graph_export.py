@@ -1,0 +1,194 @@
+"""Headless exports of a laid-out graph: JSON, DOT, SVG and PNG.
+
+SVG and PNG are drawn from the Layout with the shared style table, so they show what
+the app's scene shows (the app's own exports render the scene itself)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from ..graph.layergraph import LayerGraph
+from ..graph.layout import Layout, to_dot
+from ..graph.style import EDGE_STYLES, NODE_STYLES, category
+
+MARGIN = 20.0
+LEGEND_ROW = 16.0
+
+
+def graph_json(view: LayerGraph, lay: Layout) -> dict[str, Any]:
+    g = view.nx
+    nodes = []
+    for n in sorted(g, key=lambda n: g.nodes[n]["order"]):
+        d, b = g.nodes[n], lay.boxes[n]
+        nodes.append({"id": n, "path": d["path"], "op": d["op"], "kind": d["kind"],
+                      "out_shape": list(d.get("out_shape", ())),
+                      "in_shapes": [list(s) for s in d.get("in_shapes", [])],
+                      "params": d.get("params", 0), "folded": bool(d.get("folded")),
+                      "count": d.get("count", 1), "motifs": d.get("motifs", {}),
+                      "attrs": _plain(d.get("attrs", {})),
+                      "x": round(b.x, 2), "y": round(b.y, 2), "w": round(b.w, 2),
+                      "h": round(b.h, 2)})
+    edges = [{"source": e.source, "target": e.target, "kind": e.kind, "shape": list(e.shape),
+              "projection": bool(g.edges[e.source, e.target].get("projection", False)),
+              "points": [[round(x, 2), round(y, 2)] for x, y in e.points]} for e in lay.edges]
+    return {"model": view.model, "input_shape": list(view.input_shape),
+            "direction": lay.direction, "width": round(lay.width, 2),
+            "height": round(lay.height, 2), "nodes": nodes, "edges": edges}
+
+
+def _plain(attrs: dict) -> dict:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in attrs.items()}
+
+
+def _arrow(points: list[tuple[float, float]], size: float = 7.0) -> list[tuple[float, float]]:
+    (x0, y0), (x1, y1) = points[-2], points[-1]
+    angle = math.atan2(y1 - y0, x1 - x0)
+    left = (x1 - size * math.cos(angle - 0.4), y1 - size * math.sin(angle - 0.4))
+    right = (x1 - size * math.cos(angle + 0.4), y1 - size * math.sin(angle + 0.4))
+    return [(x1, y1), left, right]
+
+
+def _used_kinds(lay: Layout) -> list[str]:
+    present = {e.kind for e in lay.edges}
+    return [k for k in EDGE_STYLES if k in present]
+
+
+def graph_svg(view: LayerGraph, lay: Layout, legend: bool = True) -> str:
+    kinds = _used_kinds(lay) if legend else []
+    width = lay.width + 2 * MARGIN
+    height = lay.height + 2 * MARGIN + (len(kinds) + 1) * LEGEND_ROW * bool(kinds)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" '
+           f'height="{height:.0f}" viewBox="0 0 {width:.1f} {height:.1f}" '
+           f'font-family="DejaVu Sans, Arial, sans-serif" font-size="11">',
+           f"<title>{escape(view.model)}</title>",
+           f'<g transform="translate({MARGIN},{MARGIN})">']
+    for e in lay.edges:
+        colour, w, dash, _ = EDGE_STYLES[e.kind]
+        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in e.points)
+        dash_attr = f' stroke-dasharray="{dash[0]},{dash[1]}"' if dash else ""
+        shape = "×".join(map(str, e.shape[1:]))
+        out.append(f'<g class="edge {e.kind}"><title>{escape(e.source)} → {escape(e.target)}'
+                   f" {shape}</title>"
+                   f'<polyline points="{pts}" fill="none" stroke="{colour}" '
+                   f'stroke-width="{w}"{dash_attr}/>'
+                   f'<polygon points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in _arrow(e.points))}"'
+                   f' fill="{colour}"/></g>')
+    g_nodes = view.nx.nodes
+    for n, b in lay.boxes.items():
+        fill, border = NODE_STYLES[category(g_nodes[n])]
+        out.append(f'<g class="node"><rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.w:.1f}" '
+                   f'height="{b.h:.1f}" rx="4" fill="{fill}" stroke="{border}"/>')
+        if "residual" in g_nodes[n].get("motifs", {}):
+            colour, w, _, _ = EDGE_STYLES["residual"]
+            pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in motif_bracket(b))
+            out.append(f'<polyline class="motif residual" points="{pts}" fill="none" '
+                       f'stroke="{colour}" stroke-width="{w}"/>')
+        for i, line in enumerate(b.label):
+            weight = ' font-weight="bold"' if i == 0 else ""
+            ty = b.y + 5 + 14 * (i + 0.8)
+            out.append(f'<text x="{b.cx:.1f}" y="{ty:.1f}" text-anchor="middle"{weight}>'
+                       f"{escape(line)}</text>")
+        out.append("</g>")
+    out.append("</g>")
+    y = lay.height + 2 * MARGIN
+    for kind in kinds:
+        colour, w, dash, text = EDGE_STYLES[kind]
+        dash_attr = f' stroke-dasharray="{dash[0]},{dash[1]}"' if dash else ""
+        out.append(f'<line x1="{MARGIN}" y1="{y:.1f}" x2="{MARGIN + 30}" y2="{y:.1f}" '
+                   f'stroke="{colour}" stroke-width="{w}"{dash_attr}/>'
+                   f'<text x="{MARGIN + 38}" y="{y + 4:.1f}">{kind}: {escape(text)}</text>')
+        y += LEGEND_ROW
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def graph_png(view: LayerGraph, lay: Layout, path: Path, scale: float = 1.0,
+              legend: bool = True) -> None:
+    """Rasterise with Pillow (no dot, no Qt needed)."""
+    from PIL import Image, ImageDraw
+
+    kinds = _used_kinds(lay) if legend else []
+    width = int((lay.width + 2 * MARGIN) * scale) + 1
+    height = int((lay.height + 2 * MARGIN + (len(kinds) + 1) * LEGEND_ROW * bool(kinds)) * scale)
+    if width * height > 400_000_000:
+        raise ValueError(f"a {width}x{height} PNG is too large; lower the scale or fold more")
+    img = Image.new("RGB", (width, height + 1), "white")
+    draw = ImageDraw.Draw(img)
+    font, plain = _font(max(6, int(11 * scale)))
+
+    def xy(x: float, y: float) -> tuple[float, float]:
+        return ((x + MARGIN) * scale, (y + MARGIN) * scale)
+
+    for e in lay.edges:
+        colour, w, dash, _ = EDGE_STYLES[e.kind]
+        pts = [xy(x, y) for x, y in e.points]
+        draw.line(pts, fill=colour, width=max(1, round(w * scale)))
+        draw.polygon([xy(x, y) for x, y in _arrow(e.points)], fill=colour)
+    for n, b in lay.boxes.items():
+        fill, border = NODE_STYLES[category(view.nx.nodes[n])]
+        draw.rounded_rectangle([xy(b.x, b.y), xy(b.x + b.w, b.y + b.h)], radius=4 * scale,
+                               fill=fill, outline=border, width=max(1, round(scale)))
+        for i, line in enumerate(b.label):
+            draw.text(xy(b.cx, b.y + 5 + 14 * (i + 0.5)), plain(line), fill="black", font=font,
+                      anchor="mm")
+        _png_motif(draw, view.nx.nodes[n], b, xy, scale)
+    y = lay.height + MARGIN
+    for kind in kinds:
+        colour, w, _, text = EDGE_STYLES[kind]
+        draw.line([xy(0, y), xy(30, y)], fill=colour, width=max(1, round(w * scale)))
+        draw.text(xy(38, y), f"{kind}: {text}", fill="black", font=font, anchor="lm")
+        y += LEGEND_ROW
+    img.save(path)
+
+
+def _font(size: int):
+    """DejaVu Sans when the system has it (it has ×, →, …); else Pillow's own font, with
+    those characters spelled in ASCII."""
+    from PIL import ImageFont
+
+    for name in ("DejaVuSans.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"):
+        try:
+            return ImageFont.truetype(name, size), str
+        except OSError:
+            continue
+    table = str.maketrans({"×": "x", "→": "->", "…": "..."})
+    try:
+        return ImageFont.load_default(size=size), lambda s: s.translate(table)
+    except TypeError:  # Pillow without FreeType
+        return ImageFont.load_default(), lambda s: s.translate(table)
+
+
+def motif_bracket(b) -> list[tuple[float, float]]:
+    """A shortcut drawn around a folded block: out of its top, down its right side, in."""
+    return [(b.x + b.w - 10, b.y), (b.x + b.w - 10, b.y - 6), (b.x + b.w + 8, b.y - 6),
+            (b.x + b.w + 8, b.y + b.h + 6), (b.x + b.w - 10, b.y + b.h + 6),
+            (b.x + b.w - 10, b.y + b.h)]
+
+
+def _png_motif(draw, data: dict, b, xy, scale: float) -> None:
+    if "residual" not in data.get("motifs", {}):
+        return
+    colour, w, _, _ = EDGE_STYLES["residual"]
+    draw.line([xy(x, y) for x, y in motif_bracket(b)], fill=colour, width=max(1, round(w * scale)))
+
+
+def write_graph(view: LayerGraph, lay: Layout, path: str | Path, scale: float = 1.0) -> Path:
+    """Write by extension: .json, .dot, .svg or .png."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        path.write_text(json.dumps(graph_json(view, lay), indent=1))
+    elif suffix in (".dot", ".gv"):
+        sizes = {n: (b.w, b.h) for n, b in lay.boxes.items()}
+        path.write_text(to_dot(view.nx, sizes, lay.direction, positions=lay))
+    elif suffix == ".svg":
+        path.write_text(graph_svg(view, lay))
+    elif suffix == ".png":
+        graph_png(view, lay, path, scale)
+    else:
+        raise ValueError(f"cannot write {path.name}: use .json, .dot, .svg or .png")
+    return path

@@ -1,0 +1,196 @@
+"""Views of a LayerGraph at any depth of the module tree.
+
+A folded block (a Bottleneck, an Inception module, a dense block, a U-Net level) becomes
+one node with the block's in/out shapes and parameter total; edges between blocks keep
+their kind. A structured edge (residual, branch, concat, skip) stays structured only
+while the structure it belongs to is still visible: a residual whose whole long path now
+sits inside one folded block is, at that level, just the block's input.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from .layergraph import KIND_PRIORITY, LayerGraph
+
+# Node and edge budget of the default view: what a person can read without zooming.
+DEFAULT_MAX_NODES = 90
+DEFAULT_MAX_EDGES = 180
+
+
+@dataclass(frozen=True)
+class FoldSpec:
+    """Which blocks are folded. ``depth`` None shows every layer; blocks in ``expand`` are
+    open below ``depth``; blocks in ``collapse`` are folded whatever the depth."""
+
+    depth: int | None = None
+    expand: frozenset[str] = field(default_factory=frozenset)
+    collapse: frozenset[str] = field(default_factory=frozenset)
+    repeats: bool = False
+
+    def toggled(self, block: str, parent: str | None = None) -> FoldSpec:
+        """The spec after a double-click: unfold ``block`` if folded, else fold ``parent``."""
+        if parent is None:
+            return FoldSpec(self.depth, self.expand | {block}, self.collapse - {block},
+                            self.repeats)
+        return FoldSpec(self.depth, self.expand - {parent}, self.collapse | {parent},
+                        self.repeats)
+
+
+def group_of(hierarchy: list[str], spec: FoldSpec) -> str | None:
+    """The folded block a node belongs to under ``spec``, or None when it is visible."""
+    for k in range(1, len(hierarchy)):
+        prefix = ".".join(hierarchy[:k])
+        if prefix in spec.collapse:
+            return prefix
+        if spec.depth is not None and k >= spec.depth and prefix not in spec.expand:
+            return prefix
+    return None
+
+
+def fold(graph: LayerGraph, spec: FoldSpec | None = None) -> LayerGraph:
+    spec = spec or FoldSpec()
+    g = graph.nx
+    group = {n: group_of(graph.hierarchy(n), spec) or n for n in g}
+    view = nx.DiGraph()
+    members: dict[str, list[str]] = {}
+    for n in sorted(g, key=lambda n: g.nodes[n]["order"]):
+        members.setdefault(group[n], []).append(n)
+    for gid, nodes in members.items():
+        if len(nodes) == 1 and nodes[0] == gid:
+            view.add_node(gid, **g.nodes[gid])
+        else:
+            view.add_node(gid, **_block_attrs(graph, gid, nodes, group))
+    _fold_edges(graph, view, group)
+    if spec.repeats:
+        _merge_repeats(view, spec)
+    return LayerGraph(view, graph.model, graph.input_shape, graph.modules)
+
+
+def _block_attrs(graph: LayerGraph, gid: str, nodes: list[str], group: dict) -> dict:
+    g = graph.nx
+    inputs = [d["shape"] for u, v, d in g.in_edges(nodes, data=True) if group[u] != gid]
+    exits = [u for u, v in g.out_edges(nodes) if group[v] != gid] or nodes[-1:]
+    last = max(exits, key=lambda n: g.nodes[n]["order"])
+    return dict(path=gid, op=graph.modules.get(gid, "block"), kind="block", folded=True,
+                scope=gid, order=g.nodes[nodes[0]]["order"], members=nodes,
+                params=sum(g.nodes[n]["params"] for n in nodes),
+                in_shapes=list(dict.fromkeys(tuple(s) for s in inputs)),
+                out_shape=g.nodes[last]["out_shape"], out_shapes=g.nodes[last]["out_shapes"],
+                attrs={"layers": len(nodes)}, count=1)
+
+
+def _fold_edges(graph: LayerGraph, view: nx.DiGraph, group: dict[str, str]) -> None:
+    g = graph.nx
+    ordered = sorted(g, key=lambda n: g.nodes[n]["order"])
+    orders = [g.nodes[n]["order"] for n in ordered]
+    groups = [group[n] for n in ordered]
+    run_end = [0] * len(groups)  # last index of the run of equal groups starting here
+    for i in range(len(groups) - 1, -1, -1):
+        same = i + 1 < len(groups) and groups[i + 1] == groups[i]
+        run_end[i] = run_end[i + 1] if same else i
+
+    def visible(data: dict, target_group: str) -> bool:
+        """Does the structure this edge belongs to reach outside the target block?"""
+        first = bisect.bisect_right(orders, data["lo"])
+        last = bisect.bisect_left(orders, data["hi"]) - 1
+        if first > last:
+            return False
+        return groups[first] != target_group or run_end[first] < last
+
+    def add_motif(gid: str, data: dict) -> None:
+        """Remember a structure hidden inside a folded block (its shortcut, branches...)."""
+        motifs = view.nodes[gid].setdefault("motifs", {})
+        motifs[data["kind"]] = motifs.get(data["kind"], 0) + 1
+        if data.get("projection"):
+            motifs["projection"] = motifs.get("projection", 0) + 1
+
+    for u, v, data in g.edges(data=True):
+        gu, gv = group[u], group[v]
+        kind = data["kind"]
+        if gu == gv:
+            if kind != "data":
+                add_motif(gu, data)
+            continue
+        if kind not in ("data", "index") and (gu != u or gv != v):
+            if not visible(data, gv):
+                add_motif(gv, data)
+                kind = "data"
+        if view.has_edge(gu, gv):
+            old = view.edges[gu, gv]
+            if KIND_PRIORITY[kind] <= KIND_PRIORITY[old["kind"]]:
+                continue
+        view.add_edge(gu, gv, **{**data, "kind": kind})
+
+
+def signature(view: nx.DiGraph, n: str) -> tuple:
+    d = view.nodes[n]
+    return (d["op"], d.get("folded"), len(d.get("members") or ()),
+            tuple(map(tuple, d["in_shapes"])), tuple(d["out_shape"]), d["params"])
+
+
+def _merge_repeats(view: nx.DiGraph, spec: FoldSpec) -> None:
+    """Chains of identical folded blocks become one node marked ×N."""
+    order = sorted(view, key=lambda n: view.nodes[n]["order"])
+    i = 0
+    while i < len(order):
+        run = [order[i]]
+        while True:
+            cur = run[-1]
+            succ = list(view.successors(cur))
+            if (len(succ) != 1 or view.in_degree(succ[0]) != 1
+                    or not view.nodes[cur].get("folded")
+                    or signature(view, succ[0]) != signature(view, cur)):
+                break
+            run.append(succ[0])
+        if len(run) > 1 and not spec.expand.intersection(run):
+            _collapse_run(view, run)
+        i += 1
+        order = [n for n in order if n in view]
+
+
+def _collapse_run(view: nx.DiGraph, run: list[str]) -> None:
+    head, tail = run[0], run[-1]
+    d = view.nodes[head]
+    d["count"] = len(run)
+    d["repeat_of"] = list(run)
+    d["members"] = [m for n in run for m in view.nodes[n]["members"]]
+    d["params"] = sum(view.nodes[n]["params"] for n in run)
+    for n in run[1:]:
+        for kind, count in view.nodes[n].get("motifs", {}).items():
+            d.setdefault("motifs", {})[kind] = d.get("motifs", {}).get(kind, 0) + count
+    d["out_shape"] = view.nodes[tail]["out_shape"]
+    for _, v, data in list(view.out_edges(tail, data=True)):
+        view.add_edge(head, v, **data)
+    view.remove_nodes_from(run[1:])
+
+
+def default_spec(graph: LayerGraph, max_nodes: int = DEFAULT_MAX_NODES,
+                 max_edges: int = DEFAULT_MAX_EDGES) -> FoldSpec:
+    """The deepest fold level whose view stays readable (dense blocks end up folded)."""
+    best = FoldSpec(depth=1)
+    for depth in range(1, graph.max_depth + 1):
+        spec = FoldSpec(depth=depth)
+        view = fold(graph, spec).nx
+        if view.number_of_nodes() > max_nodes or view.number_of_edges() > max_edges:
+            break
+        best = spec
+    return FoldSpec() if best.depth == graph.max_depth else best
+
+
+def parent_block(node_id: str, graph: LayerGraph, view: LayerGraph) -> str | None:
+    """The module path one level above a visible node (what folding it would fold)."""
+    data = view.nx.nodes[node_id]
+    hier = data["path"].split(".") if data.get("folded") else graph.hierarchy(node_id)
+    return ".".join(hier[:-1]) or None
+
+
+def members_of(view: LayerGraph, node_ids: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for n in node_ids:
+        out.extend(view.nx.nodes[n].get("members") or [n])
+    return out

@@ -1,0 +1,262 @@
+"""Trace a model into a LayerGraph: one forward pass on the ``meta`` device.
+
+Module calls are seen through forward hooks; functional ops that containers run between
+them (``add``, ``cat``, ``mul``, ``chunk``, ``max_unpool2d``, reshapes...) through a
+``TorchFunctionMode``. Ops inside a leaf module (a ``Conv2d`` calling ``F.conv2d``) are part
+of that module's node. Tensors are matched to the node that produced them by identity,
+so in-place ops (``out += identity``, ``ReLU(inplace=True)``) hand the tensor to their node.
+
+The live model is never touched: tracing runs on a structural copy whose parameters and
+buffers are meta tensors, so no weight is copied and nothing is computed.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+import networkx as nx
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_flatten
+
+from .classify import classify_edges
+from .layergraph import LayerGraph
+from .simplify import merge_reshape_chains
+
+
+class TraceError(RuntimeError):
+    """The model could not be traced; the message names the failing module or op."""
+
+
+# Tensor methods and functions that only read metadata or that we do not draw.
+_IGNORED = {"__get__", "__set__", "size", "dim", "numel", "__len__", "__format__", "__repr__",
+            "__bool__", "__index__", "__int__", "__float__", "item", "tolist", "element_size",
+            "is_contiguous", "stride", "data_ptr", "storage_offset", "is_floating_point",
+            "__setstate__", "__reduce_ex__", "__deepcopy__", "detach", "requires_grad_",
+            "has_names", "is_complex", "__hash__", "__eq__", "__ne__"}
+_RENAMES = {"__getitem__": "getitem", "concat": "cat", "concatenate": "cat",
+            "max_pool2d_with_indices": "max_pool2d", "truediv": "div", "matmul": "matmul",
+            "sub": "sub", "rsub": "sub", "radd": "add", "rmul": "mul", "iadd": "add",
+            "imul": "mul", "isub": "sub"}
+_ATTRS = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
+          "groups", "in_features", "out_features", "num_features", "eps", "p", "output_size",
+          "mode", "scale_factor", "return_indices", "ceil_mode", "negative_slope", "dim",
+          "offset", "output_padding")
+
+# One trace at a time: the function mode and hooks must not see another thread's tensors.
+_TRACE_LOCK = threading.Lock()
+
+
+def op_name(func: Any) -> str:
+    name = getattr(func, "__name__", str(func))
+    bare = name.strip("_")
+    if bare.endswith("_") and not name.startswith("__"):
+        bare = bare[:-1]  # in-place variant: add_ -> add
+    return _RENAMES.get(bare, _RENAMES.get(name, bare))
+
+
+def meta_copy(model: nn.Module) -> nn.Module:
+    """A structural copy whose parameters and buffers live on the meta device."""
+    memo: dict[int, Any] = {}
+    for p in model.parameters():
+        memo[id(p)] = nn.Parameter(torch.empty_like(p, device="meta"), p.requires_grad)
+    for b in model.buffers():
+        memo[id(b)] = torch.empty_like(b, device="meta")
+    return copy.deepcopy(model, memo)
+
+
+def _attributes(module: nn.Module) -> dict[str, Any]:
+    attrs = {}
+    for key in _ATTRS:
+        value = getattr(module, key, None)
+        if value is not None and isinstance(value, (int, float, str, bool, tuple)):
+            attrs[key] = value
+    if isinstance(module, (nn.Conv2d, nn.Linear, nn.ConvTranspose2d, nn.Conv1d, nn.Conv3d)):
+        attrs["bias"] = module.bias is not None
+    return attrs
+
+
+def _scalar_args(args: tuple, kwargs: dict) -> dict[str, Any]:
+    """Non-tensor arguments of a functional op, kept short for display."""
+    out: dict[str, Any] = {}
+    for i, a in enumerate(args):
+        if not isinstance(a, (torch.Tensor, list, tuple)) or isinstance(a, torch.Size):
+            out[f"arg{i}"] = a if isinstance(a, (int, float, bool, str)) else repr(a)[:40]
+    for k, v in kwargs.items():
+        if not isinstance(v, torch.Tensor):
+            out[k] = v if isinstance(v, (int, float, bool, str)) else repr(v)[:40]
+    return out
+
+
+def _tensors(obj: Any) -> list[torch.Tensor]:
+    leaves, _ = tree_flatten(obj)
+    return [t for t in leaves if isinstance(t, torch.Tensor)]
+
+
+def _shape(t: torch.Tensor) -> tuple[int, ...]:
+    return tuple(int(s) for s in t.shape)
+
+
+class _Recorder(TorchFunctionMode):
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.g = nx.DiGraph()
+        self.names = {m: n for n, m in model.named_modules()}
+        self.leaves = {m for m in self.names if not any(True for _ in m.children())}
+        self.producer: dict[int, tuple[str, int]] = {}
+        self.keep: list[torch.Tensor] = []  # keeps ids unique while we map them
+        self.stack: list[nn.Module] = []
+        self.leaf_depth = 0
+        self.order = 0
+        self.counted: set[nn.Module] = set()
+        self.last = "the model's forward"
+        self.pending: dict[int, list[torch.Tensor]] = {}
+
+    # -- bookkeeping ------------------------------------------------------------------
+    def _unique(self, base: str) -> str:
+        if base not in self.g:
+            return base
+        i = 1
+        while f"{base}:{i}" in self.g:
+            i += 1
+        return f"{base}:{i}"
+
+    def _add_node(self, node_id: str, inputs: list[torch.Tensor], **attrs: Any) -> None:
+        self.g.add_node(node_id, order=self.order, in_shapes=[_shape(t) for t in inputs],
+                        folded=False, **attrs)
+        self.order += 1
+        for t in inputs:
+            src = self.producer.get(id(t))
+            if src is not None:
+                self.g.add_edge(src[0], node_id, shape=_shape(t), dtype=str(t.dtype)[6:],
+                                src_index=src[1])
+
+    def _set_outputs(self, node_id: str, outputs: list[torch.Tensor]) -> None:
+        for i, t in enumerate(outputs):
+            self.producer[id(t)] = (node_id, i)
+            self.keep.append(t)
+        node = self.g.nodes[node_id]
+        node["out_shapes"] = [_shape(t) for t in outputs]
+        node["out_shape"] = node["out_shapes"][0] if outputs else ()
+
+    def add_input(self, x: torch.Tensor, name: str = "input") -> None:
+        self._add_node(name, [], path=name, op="input", kind="input", scope="", params=0,
+                       attrs={})
+        self._set_outputs(name, [x])
+
+    def add_outputs(self, result: Any) -> None:
+        if isinstance(result, torch.Tensor):
+            named = [("output", result)]
+        elif isinstance(result, dict):
+            named = [(f"output.{k}", v) for k, v in result.items() if isinstance(v, torch.Tensor)]
+        else:
+            named = [(f"output.{i}", t) for i, t in enumerate(_tensors(result))]
+        for name, t in named:
+            self._add_node(name, [t], path=name, op="output", kind="output", scope="",
+                           params=0, attrs={})
+            self.g.nodes[name]["out_shape"] = _shape(t)
+            self.g.nodes[name]["out_shapes"] = [_shape(t)]
+
+    # -- module hooks -------------------------------------------------------------------
+    def pre_hook(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
+        self.last = f"module {self.names.get(module, '?')} ({type(module).__name__})"
+        self.stack.append(module)
+        if module in self.leaves and self.leaf_depth == 0:
+            self.pending[id(module)] = _tensors((args, kwargs))
+        if module in self.leaves:
+            self.leaf_depth += 1
+
+    def post_hook(self, module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+        self.stack.pop()
+        if module not in self.leaves:
+            return
+        self.leaf_depth -= 1
+        if self.leaf_depth:
+            return
+        path = self.names[module]
+        params = 0
+        if module not in self.counted:
+            self.counted.add(module)
+            params = sum(p.numel() for p in module.parameters())
+        node_id = self._unique(path)
+        self._add_node(node_id, self.pending.pop(id(module), []), path=path,
+                       op=type(module).__name__, kind="module", scope=path, params=params,
+                       attrs=_attributes(module))
+        self._set_outputs(node_id, _tensors(output))
+
+    # -- functional ops -----------------------------------------------------------------
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        result = func(*args, **kwargs)
+        if self.leaf_depth:
+            return result
+        name = getattr(func, "__name__", "")
+        if name in _IGNORED:
+            return result
+        inputs = [t for t in _tensors((args, kwargs)) if id(t) in self.producer]
+        outputs = _tensors(result)
+        if not inputs or not outputs:
+            return result
+        op = op_name(func)
+        scope = self.names.get(self.stack[-1], "") if self.stack else ""
+        owner = self.stack[-1] if self.stack else None
+        where = f"{scope} ({type(owner).__name__})" if scope else f"{type(owner).__name__}"
+        self.last = f"op {op} in the forward of {where}"
+        node_id = self._unique(f"{scope}.{op}" if scope else op)
+        self._add_node(node_id, inputs, path=node_id, op=op, kind="function", scope=scope,
+                       params=0, attrs=_scalar_args(args, kwargs))
+        self._set_outputs(node_id, outputs)
+        return result
+
+
+def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = None,
+          dtype: torch.dtype = torch.float32) -> LayerGraph:
+    """Trace ``model`` (left untouched) for an input of ``input_shape`` into a LayerGraph."""
+    shape = tuple(int(s) for s in input_shape)
+    meta = model if _is_meta(model) else meta_copy(model)
+    meta.eval()
+    rec = _Recorder(meta)
+    handles = []
+    for module in rec.names:
+        handles.append(module.register_forward_pre_hook(rec.pre_hook, with_kwargs=True))
+        handles.append(module.register_forward_hook(rec.post_hook, with_kwargs=True))
+    x = torch.empty(shape, device="meta", dtype=dtype)
+    try:
+        with _TRACE_LOCK:
+            rec.add_input(x)
+            with rec, torch.no_grad():
+                result = meta(x)
+            rec.add_outputs(result)
+    except Exception as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "meta" in detail:
+            detail += " (the forward pass depends on tensor values, which tracing never computes)"
+        raise TraceError(f"cannot trace {name or type(model).__name__} at input "
+                         f"{'x'.join(map(str, shape))}: {type(exc).__name__} in "
+                         f"{rec.last}: {detail}") from exc
+    finally:
+        for h in handles:
+            h.remove()
+    graph = nx.DiGraph(rec.g)
+    merge_reshape_chains(graph)
+    classify_edges(graph)
+    modules = {n: type(m).__name__ for m, n in rec.names.items() if n}
+    return LayerGraph(graph, model=name or type(model).__name__, input_shape=shape,
+                      modules=modules)
+
+
+def _is_meta(model: nn.Module) -> bool:
+    tensors = [*model.parameters(), *model.buffers()]
+    return bool(tensors) and all(t.is_meta for t in tensors)
+
+
+def trace_zoo(name: str, input_shape: tuple[int, ...] | None = None, **options: Any) -> LayerGraph:
+    """Build a zoo model directly on the meta device (no weight init) and trace it."""
+    from .. import zoo
+
+    with torch.device("meta"):
+        model = zoo.build(name, **options)
+    return trace(model, input_shape or zoo.input_shape(name, **options), name=name)
