@@ -106,6 +106,10 @@ def layout(g: nx.DiGraph, direction: str = "TB", measure: Measure = measure_text
     return result
 
 
+def clear_layout_cache() -> None:
+    _CACHE.clear()
+
+
 def _cache_key(g: nx.DiGraph, sizes: dict, direction: str, engine: str) -> str:
     h = hashlib.blake2b(digest_size=16)
     h.update(f"{direction}|{engine}".encode())
