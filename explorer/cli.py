@@ -131,6 +131,75 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def _table(name: str, args: argparse.Namespace):
+    from .analysis import summarize
+    from .graph import FoldSpec, TraceError
+
+    spec = None
+    if getattr(args, "depth", None):
+        try:
+            spec = FoldSpec(depth=int(args.depth))
+        except ValueError:
+            raise CLIError(f"--depth takes a number, not {args.depth!r}") from None
+    try:
+        return summarize(name, _parse_shape(args.input), spec=spec, dtype=args.dtype,
+                         **_parse_options(args.option))
+    except TraceError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from .export import table_export as tx
+
+    table = _table(args.name, args)
+    writer = {"md": tx.table_markdown, "csv": tx.table_csv, "json": tx.table_json}[args.format]
+    _emit(writer(table), args.output)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .analysis import compare
+    from .export import table_export as tx
+
+    result = compare(_table(args.a, args), _table(args.b, args))
+    writer = {"md": tx.comparison_markdown, "csv": tx.comparison_csv,
+              "json": tx.comparison_json}[args.format]
+    _emit(writer(result), args.output)
+    return 0
+
+
+def cmd_lessons(args: argparse.Namespace) -> int:
+    from .analysis.lessons import evaluate, get_lesson, load_lessons
+
+    if not args.id:
+        for lesson in load_lessons():
+            print(f"{lesson.id:<26} {lesson.title}")
+        return 0
+    try:
+        lesson = get_lesson(args.id)
+    except KeyError as exc:
+        raise CLIError(exc.args[0]) from None
+    result = evaluate(lesson)
+    print(f"{lesson.title}\n\n{lesson.claim}\n")
+    for metric, values in result.figures.items():
+        for label, value in zip(result.labels, values):
+            print(f"  {metric:<16} {label:<34} {int(value):>16,}")
+    print()
+    for _, ok, text in result.checks:
+        print(f"  {'holds' if ok else 'FAILS'}: {text}")
+    return 0 if result.holds else 1
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        try:
+            Path(output).write_text(text)
+        except OSError as exc:
+            raise CLIError(f"cannot write {output}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="explorer", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -158,6 +227,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", help="input shape N,C,H,W (default: the model's)")
     p.add_argument("--option", action="append", metavar="KEY=VALUE")
     p.set_defaults(func=cmd_graph)
+
+    def table_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--input", help="input shape N,C,H,W (default: the model's)")
+        p.add_argument("--option", action="append", metavar="KEY=VALUE")
+        p.add_argument("--format", choices=("md", "csv", "json"), default="md")
+        p.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32",
+                       help="element type for activation memory")
+        p.add_argument("-o", "--output", help="write to a file instead of stdout")
+
+    p = sub.add_parser("summary", help="per-layer parameters, MACs, memory, receptive field")
+    p.add_argument("name")
+    p.add_argument("--depth", help="one row per block at this fold level (default: every layer)")
+    table_args(p)
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("compare", help="two models side by side")
+    p.add_argument("a")
+    p.add_argument("b")
+    table_args(p)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("lessons", help="list the lessons, or check one against computed figures")
+    p.add_argument("id", nargs="?")
+    p.set_defaults(func=cmd_lessons)
 
     return parser
 

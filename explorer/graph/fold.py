@@ -68,7 +68,8 @@ def fold(graph: LayerGraph, spec: FoldSpec | None = None) -> LayerGraph:
     _fold_edges(graph, view, group)
     if spec.repeats:
         _merge_repeats(view, spec)
-    return LayerGraph(view, graph.model, graph.input_shape, graph.modules)
+    return LayerGraph(view, graph.model, graph.input_shape, graph.modules, graph.unused,
+                      graph.dtype)
 
 
 def _block_attrs(graph: LayerGraph, gid: str, nodes: list[str], group: dict) -> dict:
@@ -79,6 +80,8 @@ def _block_attrs(graph: LayerGraph, gid: str, nodes: list[str], group: dict) -> 
     return dict(path=gid, op=graph.modules.get(gid, "block"), kind="block", folded=True,
                 scope=gid, order=g.nodes[nodes[0]]["order"], members=nodes,
                 params=sum(g.nodes[n]["params"] for n in nodes),
+                trainable=sum(g.nodes[n]["trainable"] for n in nodes),
+                flops=sum(g.nodes[n]["flops"] for n in nodes),
                 in_shapes=list(dict.fromkeys(tuple(s) for s in inputs)),
                 out_shape=g.nodes[last]["out_shape"], out_shapes=g.nodes[last]["out_shapes"],
                 attrs={"layers": len(nodes)}, count=1)
@@ -159,7 +162,8 @@ def _collapse_run(view: nx.DiGraph, run: list[str]) -> None:
     d["count"] = len(run)
     d["repeat_of"] = list(run)
     d["members"] = [m for n in run for m in view.nodes[n]["members"]]
-    d["params"] = sum(view.nodes[n]["params"] for n in run)
+    for key in ("params", "trainable", "flops"):
+        d[key] = sum(view.nodes[n][key] for n in run)
     for n in run[1:]:
         for kind, count in view.nodes[n].get("motifs", {}).items():
             d.setdefault("motifs", {})[kind] = d.get("motifs", {}).get(kind, 0) + count

@@ -16,13 +16,18 @@ KIND_PRIORITY = {"data": 0, "branch": 1, "concat": 2, "residual": 3, "skip": 4, 
 class LayerGraph:
     """``nx`` holds the graph. Nodes carry ``path``, ``op``, ``kind`` (module, function,
     input, output, block), ``in_shapes``, ``out_shape``, ``params``, ``attrs`` and ``order``
-    (call order); edges carry ``kind`` (one of EDGE_KINDS) and ``shape``. ``modules`` maps
-    every module path to its class name, so folded blocks can be named."""
+    (call order), ``flops`` (FlopCounterMode's count for that call) and ``trainable``;
+    edges carry ``kind`` (one of EDGE_KINDS) and ``shape``. ``modules`` maps
+    every module path to its class name, so folded blocks can be named; ``unused`` lists
+    modules with parameters the traced forward never called (GoogLeNet's auxiliary heads
+    in eval mode), so totals still account for every parameter."""
 
     nx: nx.DiGraph
     model: str
     input_shape: tuple[int, ...]
     modules: dict[str, str] = field(default_factory=dict)
+    unused: dict[str, tuple[int, int]] = field(default_factory=dict)  # path: (params, trainable)
+    dtype: str = "float32"
 
     def __len__(self) -> int:
         return self.nx.number_of_nodes()

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten
+from torch.utils.flop_counter import FlopCounterMode
 
 from .classify import classify_edges
 from .layergraph import LayerGraph
@@ -114,6 +115,9 @@ class _Recorder(TorchFunctionMode):
         self.counted: set[nn.Module] = set()
         self.last = "the model's forward"
         self.pending: dict[int, list[torch.Tensor]] = {}
+        self.flop_counter = FlopCounterMode(display=False)
+        self.flops_at: dict[int, int] = {}
+        self.unused: dict[str, tuple[int, int]] = {}
 
     # -- bookkeeping ------------------------------------------------------------------
     def _unique(self, base: str) -> str:
@@ -144,7 +148,7 @@ class _Recorder(TorchFunctionMode):
 
     def add_input(self, x: torch.Tensor, name: str = "input") -> None:
         self._add_node(name, [], path=name, op="input", kind="input", scope="", params=0,
-                       attrs={})
+                       trainable=0, flops=0, attrs={})
         self._set_outputs(name, [x])
 
     def add_outputs(self, result: Any) -> None:
@@ -156,7 +160,7 @@ class _Recorder(TorchFunctionMode):
             named = [(f"output.{i}", t) for i, t in enumerate(_tensors(result))]
         for name, t in named:
             self._add_node(name, [t], path=name, op="output", kind="output", scope="",
-                           params=0, attrs={})
+                           params=0, trainable=0, flops=0, attrs={})
             self.g.nodes[name]["out_shape"] = _shape(t)
             self.g.nodes[name]["out_shapes"] = [_shape(t)]
 
@@ -166,6 +170,7 @@ class _Recorder(TorchFunctionMode):
         self.stack.append(module)
         if module in self.leaves and self.leaf_depth == 0:
             self.pending[id(module)] = _tensors((args, kwargs))
+            self.flops_at[id(module)] = self.flop_counter.get_total_flops()
         if module in self.leaves:
             self.leaf_depth += 1
 
@@ -177,22 +182,25 @@ class _Recorder(TorchFunctionMode):
         if self.leaf_depth:
             return
         path = self.names[module]
-        params = 0
+        params = trainable = 0
         if module not in self.counted:
             self.counted.add(module)
             params = sum(p.numel() for p in module.parameters())
+            trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+        flops = self.flop_counter.get_total_flops() - self.flops_at.pop(id(module))
         node_id = self._unique(path)
         self._add_node(node_id, self.pending.pop(id(module), []), path=path,
                        op=type(module).__name__, kind="module", scope=path, params=params,
-                       attrs=_attributes(module))
+                       trainable=trainable, flops=flops, attrs=_attributes(module))
         self._set_outputs(node_id, _tensors(output))
 
     # -- functional ops -----------------------------------------------------------------
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        result = func(*args, **kwargs)
         if self.leaf_depth:
-            return result
+            return func(*args, **kwargs)
+        before = self.flop_counter.get_total_flops()
+        result = func(*args, **kwargs)
         name = getattr(func, "__name__", "")
         if name in _IGNORED:
             return result
@@ -207,7 +215,8 @@ class _Recorder(TorchFunctionMode):
         self.last = f"op {op} in the forward of {where}"
         node_id = self._unique(f"{scope}.{op}" if scope else op)
         self._add_node(node_id, inputs, path=node_id, op=op, kind="function", scope=scope,
-                       params=0, attrs=_scalar_args(args, kwargs))
+                       params=0, trainable=0, attrs=_scalar_args(args, kwargs),
+                       flops=self.flop_counter.get_total_flops() - before)
         self._set_outputs(node_id, outputs)
         return result
 
@@ -227,7 +236,7 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = Non
     try:
         with _TRACE_LOCK:
             rec.add_input(x)
-            with rec, torch.no_grad():
+            with rec, rec.flop_counter, torch.no_grad():
                 result = meta(x)
             rec.add_outputs(result)
     except Exception as exc:
@@ -244,8 +253,15 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = Non
     merge_reshape_chains(graph)
     classify_edges(graph)
     modules = {n: type(m).__name__ for m, n in rec.names.items() if n}
+    unused = {}  # modules with parameters that this forward pass never called
+    for module, path in rec.names.items():
+        if module in rec.leaves and module not in rec.counted:
+            n_params = sum(p.numel() for p in module.parameters())
+            if n_params:
+                n_train = sum(p.numel() for p in module.parameters() if p.requires_grad)
+                unused[path] = (n_params, n_train)
     return LayerGraph(graph, model=name or type(model).__name__, input_shape=shape,
-                      modules=modules)
+                      modules=modules, unused=unused, dtype=str(dtype)[6:])
 
 
 def _is_meta(model: nn.Module) -> bool:

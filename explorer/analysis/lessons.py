@@ -1,0 +1,131 @@
+"""Lessons: the checkable claims of the architecture notes, kept as data.
+
+``resources/lessons.json`` holds each claim, the models or layer stacks that show it, the
+metrics to compute, and the expected figures. ``evaluate`` computes the figures with the
+same ``summarize`` every table uses and says whether the claim holds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..graph.trace import trace, trace_zoo
+from ..resources import resource
+from .summary import summarize
+
+_DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int64": 8,
+                "int32": 4, "uint8": 1, "bool": 1}
+
+
+@dataclass
+class Lesson:
+    id: str
+    title: str
+    claim: str
+    models: list[dict[str, Any]]
+    expect: dict[str, dict[str, Any]]
+    input: list[int] | None = None
+
+
+@dataclass
+class Result:
+    lesson: Lesson
+    labels: list[str]
+    figures: dict[str, list[float]]  # metric: one value per model
+    checks: list[tuple[str, bool, str]]  # (metric, holds, explanation)
+
+    @property
+    def holds(self) -> bool:
+        return all(ok for _, ok, _ in self.checks)
+
+
+def load_lessons() -> list[Lesson]:
+    data = json.loads(resource("lessons.json").read_text())
+    return [Lesson(**item) for item in data]
+
+
+def get_lesson(lesson_id: str) -> Lesson:
+    lessons = load_lessons()
+    for lesson in lessons:
+        if lesson.id == lesson_id:
+            return lesson
+    raise KeyError(f"no lesson {lesson_id!r}; lessons are: "
+                   + ", ".join(item.id for item in lessons))
+
+
+def build_layers(spec: list[list]) -> nn.Sequential:
+    """A small stack from a list like [["conv", 64, 64, 3], ["relu"], ["dwconv", 64, 3]]."""
+    layers: list[nn.Module] = []
+    for item in spec:
+        kind, *args = item
+        if kind == "conv":
+            c_in, c_out, k, *rest = args
+            stride = rest[0] if rest else 1
+            layers.append(nn.Conv2d(c_in, c_out, k, stride, k // 2, bias=False))
+        elif kind == "dwconv":
+            c, k = args
+            layers.append(nn.Conv2d(c, c, k, 1, k // 2, groups=c, bias=False))
+        elif kind == "relu":
+            layers.append(nn.ReLU())
+        elif kind == "bn":
+            layers.append(nn.BatchNorm2d(args[0]))
+        else:
+            raise ValueError(f"unknown layer kind {kind!r} in a lesson")
+    return nn.Sequential(*layers)
+
+
+def _graph(model_spec: dict, lesson: Lesson):
+    shape = model_spec.get("input") or lesson.input
+    if "zoo" in model_spec:
+        return trace_zoo(model_spec["zoo"], tuple(shape) if shape else None,
+                         **model_spec.get("options", {}))
+    with torch.device("meta"):
+        stack = build_layers(model_spec["layers"])
+    return trace(stack, tuple(shape), name=model_spec["label"])
+
+
+def _metric(name: str, graph, table) -> float:
+    if name in ("params", "macs", "flops", "activation_bytes", "trainable_params"):
+        return table.total[name]
+    if name == "receptive_field":
+        return max(r.receptive_field for r in table.rows)
+    if name == "decoder_memory":  # bytes the decoder keeps from the encoder
+        total = 0
+        for _, _, d in graph.nx.edges(data=True):
+            if d["kind"] in ("skip", "index"):
+                n = 1
+                for s in d["shape"]:
+                    n *= s
+                total += n * _DTYPE_BYTES.get(d["dtype"], 4)
+        return total
+    raise ValueError(f"unknown lesson metric {name!r}")
+
+
+def evaluate(lesson: Lesson) -> Result:
+    figures: dict[str, list[float]] = {m: [] for m in lesson.expect}
+    for spec in lesson.models:
+        graph = _graph(spec, lesson)
+        table = summarize(graph)
+        for m in lesson.expect:
+            figures[m].append(_metric(m, graph, table))
+    checks = []
+    for m, exp in lesson.expect.items():
+        got = figures[m]
+        if "values" in exp:
+            ok = [int(v) for v in got] == [int(v) for v in exp["values"]]
+            checks.append((m, ok, f"{m}: {fmt_list(got)} (expected {fmt_list(exp['values'])})"))
+        if "ratio" in exp:
+            ratio = got[1] / got[0]
+            tol = exp.get("tolerance", 0.001)
+            ok = abs(ratio - exp["ratio"]) <= tol
+            checks.append((m, ok, f"{m} ratio {ratio:.4f} (expected {exp['ratio']} ± {tol})"))
+    return Result(lesson, [s["label"] for s in lesson.models], figures, checks)
+
+
+def fmt_list(values) -> str:
+    return ", ".join(f"{int(v):,}" for v in values)

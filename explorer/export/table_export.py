@@ -1,0 +1,102 @@
+"""Tables and comparisons as CSV, Markdown and JSON (no Qt)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from ..analysis.compare import Comparison
+from ..analysis.summary import LayerTable
+
+COLUMNS = ("name", "type", "in_shape", "out_shape", "params", "trainable_params", "macs",
+           "flops", "activation_bytes", "share", "receptive_field", "stride", "family")
+
+
+def _shape(s) -> str:
+    return "×".join(str(d) for d in s)
+
+
+def _cell(key: str, value) -> str:
+    if key in ("in_shape", "out_shape"):
+        return _shape(value)
+    if key == "share":
+        return f"{100 * value:.2f}%"
+    if key == "stride":
+        return f"{value:g}"
+    return str(value)
+
+
+def table_csv(table: LayerTable) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in table.rows:
+        d = r.as_dict()
+        writer.writerow([_cell(k, d[k]) if k in ("in_shape", "out_shape") else d[k]
+                         for k in COLUMNS])
+    t = table.total
+    writer.writerow(["total", "", "", "", t["params"], t["trainable_params"], t["macs"],
+                     t["flops"], t["activation_bytes"], 1.0, "", "", ""])
+    return buf.getvalue()
+
+
+def human(n: float, unit: str = "") -> str:
+    for suffix, scale, digits in (("G", 1e9, 3), ("M", 1e6, 2), ("k", 1e3, 2)):
+        if abs(n) >= scale:
+            return f"{n / scale:.{digits}f}{suffix}{unit}"
+    return f"{n:g}{unit}"
+
+
+def table_markdown(table: LayerTable) -> str:
+    cols = ("name", "type", "out_shape", "params", "macs", "activation_bytes", "share",
+            "receptive_field", "stride")
+    lines = [f"# {table.model} — input {_shape(table.input_shape)}, {table.dtype}", "",
+             "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in table.rows:
+        d = r.as_dict()
+        cells = [_cell(k, d[k]) for k in cols]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    t = table.total
+    lines.append(f"| **total** | | | {t['params']:,} | {t['macs']:,} | {t['activation_bytes']:,} "
+                 "| 100% | | |")
+    lines += ["", f"Parameters {human(t['params'])} ({t['trainable_params']:,} trainable), "
+              f"MACs {human(t['macs'])}, FLOPs {human(t['flops'])}, "
+              f"activations {human(t['activation_bytes'], 'B')}.", "",
+              "| family | params | MACs |", "|---|---|---|"]
+    for fam, v in table.by_family.items():
+        lines.append(f"| {fam} | {v['params']:,} | {v['macs']:,} |")
+    return "\n".join(lines) + "\n"
+
+
+def table_json(table: LayerTable) -> str:
+    return json.dumps(table.as_dict(), indent=1)
+
+
+def comparison_markdown(c: Comparison) -> str:
+    a, b = c.a.model, c.b.model
+    lines = [f"# {a} vs {b}", "", f"| metric | {a} | {b} | {b} / {a} |", "|---|---|---|---|"]
+    for m, (va, vb, ratio) in c.totals.items():
+        lines.append(f"| {m} | {va:,} | {vb:,} | {ratio:.3f} |")
+    lines += ["", f"| stage | {a} MACs | {b} MACs | {a} params | {b} params |",
+              "|---|---|---|---|---|"]
+    for stage, fa, fb in c.stages:
+        lines.append(f"| {stage} | {fa['macs']:,} | {fb['macs']:,} | {fa['params']:,} | "
+                     f"{fb['params']:,} |")
+    return "\n".join(lines) + "\n"
+
+
+def comparison_csv(c: Comparison) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["section", "key", f"{c.a.model}", f"{c.b.model}", "ratio"])
+    for m, (va, vb, ratio) in c.totals.items():
+        writer.writerow(["total", m, va, vb, f"{ratio:.6f}"])
+    for stage, fa, fb in c.stages:
+        for m in fa:
+            writer.writerow([stage, m, fa[m], fb[m], ""])
+    return buf.getvalue()
+
+
+def comparison_json(c: Comparison) -> str:
+    return json.dumps(c.as_dict(), indent=1)

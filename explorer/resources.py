@@ -1,0 +1,17 @@
+"""Where the shipped data lives (resources/ beside the package in a checkout, or inside
+the installed package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+RESOURCES = next((p for p in (_HERE / "resources", _HERE.parent / "resources") if p.is_dir()),
+                 _HERE.parent / "resources")
+
+
+def resource(*parts: str) -> Path:
+    path = RESOURCES.joinpath(*parts)
+    if not path.exists():
+        raise FileNotFoundError(f"missing resource {path}")
+    return path
