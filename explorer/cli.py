@@ -190,6 +190,75 @@ def cmd_lessons(args: argparse.Namespace) -> int:
     return 0 if result.holds else 1
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    import json
+
+    import torch
+
+    from .graph import TraceError, trace
+    from .inference.devices import choose_device, choose_dtype
+    from .inference.imaging import ImageError
+    from .inference.predictions import colorize, overlay
+    from .inference.render import channel_grid, grid_image, top_channels
+    from .inference.runner import run_image
+    from .inference.weights import WeightsError, load_weights
+
+    options = _parse_options(args.option)
+    info = zoo.get_info(args.name)
+    try:
+        device = choose_device(args.device)
+        dtype = choose_dtype(args.dtype, device)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    model = zoo.build(args.name, **options)
+    if args.weights:
+        try:
+            load_weights(model, args.weights)
+        except WeightsError as exc:
+            raise CLIError(str(exc).replace("\n", "; ")) from None
+    shape = _parse_shape(args.input) or zoo.input_shape(args.name, **options)
+    try:
+        graph = trace(model, shape, name=args.name)
+    except TraceError as exc:
+        raise CLIError(str(exc)) from None
+    try:
+        requested = {name: graph.resolve(name) for name in args.layer or []}
+    except KeyError as exc:
+        raise CLIError(exc.args[0]) from None
+    layers = list(dict.fromkeys(requested.values()))
+    out = Path(args.output)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"cannot create {out}: {exc.strerror}") from None
+    model.to(device=device, dtype=dtype).eval()
+    try:
+        result = run_image(model, info, graph, args.image, layers, device, dtype)
+    except ImageError as exc:
+        raise CLIError(str(exc)) from None
+    except torch.cuda.OutOfMemoryError:
+        raise CLIError(f"{args.image}: out of GPU memory on {device}; try --device cpu") from None
+    pred = result.prediction(args.name, str(device), args.weights)
+    (out / "prediction.json").write_text(json.dumps(pred, indent=1))
+    if result.mask is not None:
+        overlay(result.image, result.mask, 0.5).save(out / "overlay.png")
+        colorize(result.mask).save(out / "mask.png")
+    for name, layer in requested.items():
+        act = result.capture.get(layer)
+        channels = top_channels(act, 64) if act.dim() >= 3 and act.shape[-3] > 64 else None
+        grid, _ = channel_grid(act, channels)
+        scale = max(1, 256 // max(grid.shape))
+        grid_image(grid, scale).save(out / f"features_{name.replace(':', '_')}.png")
+    if info.task == "classification":
+        best = pred["top_k"][0]
+        print(f"{args.image}: {best['label']} ({100 * best['prob']:.1f}%) on {device}")
+    else:
+        print(f"{args.image}: {len(pred['classes'])} classes in the mask on {device}")
+    print(f"wrote {out}/prediction.json" + (", overlay.png" if result.mask is not None else "")
+          + (f" and {len(layers)} feature grids" if layers else ""))
+    return 0
+
+
 def _emit(text: str, output: str | None) -> None:
     if output:
         try:
@@ -247,6 +316,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("b")
     table_args(p)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("run", help="run an image through a model: prediction, overlay, "
+                                   "feature maps")
+    p.add_argument("name")
+    p.add_argument("image")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--weights", help="a .pth, .pt or .safetensors state dict")
+    p.add_argument("--layer", nargs="+", metavar="PATH", help="layers whose feature maps to save")
+    p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the best available)")
+    p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32")
+    p.add_argument("--input", help="input shape N,C,H,W (default: the model's)")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("lessons", help="list the lessons, or check one against computed figures")
     p.add_argument("id", nargs="?")

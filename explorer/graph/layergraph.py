@@ -60,6 +60,21 @@ class LayerGraph:
         scope = data["scope"].split(".") if data["scope"] else []
         return scope + [node_id.split(".")[-1]]
 
+    def resolve(self, name: str) -> str:
+        """A node id for ``name``: a node id itself, or a block's module path (then the
+        block's last node, whose output is the block's output)."""
+        if name in self.nx:
+            return name
+        if name in self.modules:
+            inside = [n for n in self.nx if n.startswith(name + ".")]
+            if inside:
+                return max(inside, key=lambda n: self.nx.nodes[n]["order"])
+        import difflib
+
+        close = difflib.get_close_matches(name, list(self.nx), n=4, cutoff=0.5)
+        raise KeyError(f"no layer {name!r} in {self.model}"
+                       + (f"; did you mean {', '.join(close)}?" if close else ""))
+
     @property
     def max_depth(self) -> int:
         return max((len(self.hierarchy(n)) for n in self.nx), default=1)

@@ -29,6 +29,7 @@ def merge_reshape_chains(g: nx.DiGraph) -> None:
         if len(chain) == 1 and not shuffles:
             continue
         first["op"] = "channel_shuffle" if shuffles else ops[-1]
+        first["raw"] = chain[-1]  # whose output this node shows, for activation capture
         first["attrs"] = {"ops": " → ".join(ops), **(last["attrs"] or {})}
         first["out_shape"], first["out_shapes"] = last["out_shape"], last["out_shapes"]
         for succ in list(g.successors(chain[-1])):

@@ -12,8 +12,10 @@ buffers are meta tensors, so no weight is copied and nothing is computed.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
+import weakref
 from typing import Any
 
 import networkx as nx
@@ -102,20 +104,32 @@ def _shape(t: torch.Tensor) -> tuple[int, ...]:
 
 
 class _Recorder(TorchFunctionMode):
-    def __init__(self, model: nn.Module) -> None:
+    """Records the graph of one forward pass. With ``capture`` (node ids, or "all") it also
+    keeps those nodes' output tensors, up to ``budget`` bytes: this is how activations are
+    captured on a real device, with node ids identical to the traced graph's."""
+
+    def __init__(self, model: nn.Module, count_flops: bool = True,
+                 capture: set[str] | str | None = None, budget: int | None = None) -> None:
         super().__init__()
         self.g = nx.DiGraph()
         self.names = {m: n for n, m in model.named_modules()}
         self.leaves = {m for m in self.names if not any(True for _ in m.children())}
-        self.producer: dict[int, tuple[str, int]] = {}
-        self.keep: list[torch.Tensor] = []  # keeps ids unique while we map them
+        # id(tensor) -> (weak reference, node, output index): tensors are not kept alive,
+        # and a reused id is detected because its weak reference no longer matches.
+        self.producer: dict[int, tuple[weakref.ref, str, int]] = {}
+        self.capture = capture
+        self.budget = budget
+        self.captured: dict[str, torch.Tensor] = {}
+        self.captured_bytes = 0
+        self.over_budget: list[str] = []
+        self.last_inputs: list[torch.Tensor] = []
         self.stack: list[nn.Module] = []
         self.leaf_depth = 0
         self.order = 0
         self.counted: set[nn.Module] = set()
         self.last = "the model's forward"
         self.pending: dict[int, list[torch.Tensor]] = {}
-        self.flop_counter = FlopCounterMode(display=False)
+        self.flop_counter = FlopCounterMode(display=False) if count_flops else None
         self.flops_at: dict[int, int] = {}
         self.unused: dict[str, tuple[int, int]] = {}
 
@@ -132,19 +146,45 @@ class _Recorder(TorchFunctionMode):
         self.g.add_node(node_id, order=self.order, in_shapes=[_shape(t) for t in inputs],
                         folded=False, **attrs)
         self.order += 1
-        for t in inputs:
-            src = self.producer.get(id(t))
+        for i, t in enumerate(inputs):
+            src = self.source(t)
             if src is not None:
                 self.g.add_edge(src[0], node_id, shape=_shape(t), dtype=str(t.dtype)[6:],
-                                src_index=src[1])
+                                src_index=src[1], arg_index=i)
+        self.last_inputs = inputs
+
+    def source(self, t: torch.Tensor) -> tuple[str, int] | None:
+        entry = self.producer.get(id(t))
+        if entry is None or entry[0]() is not t:
+            return None
+        return entry[1], entry[2]
+
+    def flops(self) -> int:
+        return self.flop_counter.get_total_flops() if self.flop_counter is not None else 0
 
     def _set_outputs(self, node_id: str, outputs: list[torch.Tensor]) -> None:
+        for t in outputs:  # an in-place op hands back its input: remember whose it was
+            if any(t is x for x in self.last_inputs):
+                src = self.source(t)
+                if src is not None:
+                    self.g.nodes[node_id]["inplace_of"] = src[0]
         for i, t in enumerate(outputs):
-            self.producer[id(t)] = (node_id, i)
-            self.keep.append(t)
+            self.producer[id(t)] = (weakref.ref(t), node_id, i)
+        if outputs and self.capture and (self.capture == "all" or node_id in self.capture):
+            self._keep(node_id, outputs[0])
         node = self.g.nodes[node_id]
         node["out_shapes"] = [_shape(t) for t in outputs]
         node["out_shape"] = node["out_shapes"][0] if outputs else ()
+
+    def _keep(self, node_id: str, t: torch.Tensor) -> None:
+        size = t.numel() * t.element_size()
+        if self.budget is not None and self.captured_bytes + size > self.budget:
+            self.over_budget.append(node_id)
+            return
+        # A copy: an in-place op later in the forward (ReLU(inplace=True), out += x) would
+        # otherwise change what we captured.
+        self.captured[node_id] = t.detach().clone()
+        self.captured_bytes += size
 
     def add_input(self, x: torch.Tensor, name: str = "input") -> None:
         self._add_node(name, [], path=name, op="input", kind="input", scope="", params=0,
@@ -170,7 +210,7 @@ class _Recorder(TorchFunctionMode):
         self.stack.append(module)
         if module in self.leaves and self.leaf_depth == 0:
             self.pending[id(module)] = _tensors((args, kwargs))
-            self.flops_at[id(module)] = self.flop_counter.get_total_flops()
+            self.flops_at[id(module)] = self.flops()
         if module in self.leaves:
             self.leaf_depth += 1
 
@@ -187,7 +227,7 @@ class _Recorder(TorchFunctionMode):
             self.counted.add(module)
             params = sum(p.numel() for p in module.parameters())
             trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
-        flops = self.flop_counter.get_total_flops() - self.flops_at.pop(id(module))
+        flops = self.flops() - self.flops_at.pop(id(module))
         node_id = self._unique(path)
         self._add_node(node_id, self.pending.pop(id(module), []), path=path,
                        op=type(module).__name__, kind="module", scope=path, params=params,
@@ -199,12 +239,12 @@ class _Recorder(TorchFunctionMode):
         kwargs = kwargs or {}
         if self.leaf_depth:
             return func(*args, **kwargs)
-        before = self.flop_counter.get_total_flops()
+        before = self.flops()
         result = func(*args, **kwargs)
         name = getattr(func, "__name__", "")
         if name in _IGNORED:
             return result
-        inputs = [t for t in _tensors((args, kwargs)) if id(t) in self.producer]
+        inputs = [t for t in _tensors((args, kwargs)) if self.source(t) is not None]
         outputs = _tensors(result)
         if not inputs or not outputs:
             return result
@@ -216,9 +256,30 @@ class _Recorder(TorchFunctionMode):
         node_id = self._unique(f"{scope}.{op}" if scope else op)
         self._add_node(node_id, inputs, path=node_id, op=op, kind="function", scope=scope,
                        params=0, trainable=0, attrs=_scalar_args(args, kwargs),
-                       flops=self.flop_counter.get_total_flops() - before)
+                       flops=self.flops() - before)
         self._set_outputs(node_id, outputs)
         return result
+
+
+def record(model: nn.Module, x: torch.Tensor, capture: set[str] | str,
+           budget: int | None = None) -> tuple[Any, dict[str, torch.Tensor], list[str]]:
+    """Run ``model`` on a real input and keep the outputs of the ``capture`` nodes (ids as
+    in the traced graph, before reshape chains are merged). Returns the model's output,
+    the captured tensors and the nodes left out because they did not fit ``budget``."""
+    rec = _Recorder(model, count_flops=False, capture=capture, budget=budget)
+    handles = []
+    for module in rec.names:
+        handles.append(module.register_forward_pre_hook(rec.pre_hook, with_kwargs=True))
+        handles.append(module.register_forward_hook(rec.post_hook, with_kwargs=True))
+    try:
+        with _TRACE_LOCK:
+            rec.add_input(x)
+            with rec:
+                output = model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return output, rec.captured, rec.over_budget
 
 
 def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = None,
@@ -236,7 +297,7 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = Non
     try:
         with _TRACE_LOCK:
             rec.add_input(x)
-            with rec, rec.flop_counter, torch.no_grad():
+            with rec, rec.flop_counter or contextlib.nullcontext(), torch.no_grad():
                 result = meta(x)
             rec.add_outputs(result)
     except Exception as exc:

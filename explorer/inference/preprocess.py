@@ -1,0 +1,95 @@
+"""From an image to the model's input tensor, following the model's metadata, and back.
+
+``fit``: "crop" resizes the shorter side to size/0.875 and takes the centre (the ImageNet
+evaluation recipe), "resize" stretches to the input size, "pad" letterboxes. The
+``Geometry`` records where the input came from in the image, so a segmentation mask or a
+heat map can be put back on the image exactly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PIL import Image
+
+CROP_RATIO = 0.875
+
+
+@dataclass(frozen=True)
+class Geometry:
+    image_size: tuple[int, int]  # W, H of the original image
+    box: tuple[float, float, float, float]  # region of the image the input shows (x0,y0,x1,y1)
+    input_size: tuple[int, int]  # W, H of the model input
+    content: tuple[int, int, int, int]  # where the image lies inside the input (pad mode)
+
+
+def preprocess(img: Image.Image, input_shape: tuple[int, int, int], mean, std,
+               fit: str = "crop") -> tuple[torch.Tensor, Geometry]:
+    """A 1xCxHxW float tensor normalised with ``mean``/``std``, and its geometry."""
+    c, h, w = input_shape
+    iw, ih = img.size
+    if fit == "crop":
+        scale = max(w / CROP_RATIO / iw, h / CROP_RATIO / ih)
+        rw, rh = max(w, round(iw * scale)), max(h, round(ih * scale))
+        resized = img.resize((rw, rh), Image.BILINEAR)
+        left, top = (rw - w) // 2, (rh - h) // 2
+        out = resized.crop((left, top, left + w, top + h))
+        box = (left / scale, top / scale, (left + w) / scale, (top + h) / scale)
+        content = (0, 0, w, h)
+    elif fit == "resize":
+        out = img.resize((w, h), Image.BILINEAR)
+        box, content = (0.0, 0.0, float(iw), float(ih)), (0, 0, w, h)
+    elif fit == "pad":
+        scale = min(w / iw, h / ih)
+        rw, rh = max(1, round(iw * scale)), max(1, round(ih * scale))
+        out = Image.new("RGB", (w, h), (0, 0, 0))
+        left, top = (w - rw) // 2, (h - rh) // 2
+        out.paste(img.resize((rw, rh), Image.BILINEAR), (left, top))
+        box, content = (0.0, 0.0, float(iw), float(ih)), (left, top, left + rw, top + rh)
+    else:
+        raise ValueError(f"fit must be 'crop', 'resize' or 'pad', not {fit!r}")
+    if c == 1:
+        out = out.convert("L")
+    arr = np.asarray(out, dtype=np.float32) / 255.0
+    arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+    if arr.shape[0] != c:  # e.g. a 4-channel model: repeat gray, or drop extra channels
+        arr = np.resize(arr, (c, h, w))
+    m = np.asarray(mean, dtype=np.float32).reshape(-1, 1, 1)
+    s = np.asarray(std, dtype=np.float32).reshape(-1, 1, 1)
+    x = torch.from_numpy((arr - m) / s).unsqueeze(0)
+    return x, Geometry((iw, ih), box, (w, h), content)
+
+
+def unprocess(x: torch.Tensor, mean, std) -> Image.Image:
+    """The exact inverse of the normalisation: the input as the model saw it."""
+    t = x.detach().to("cpu", torch.float32)
+    if t.dim() == 4:
+        t = t[0]
+    m = torch.as_tensor(mean, dtype=torch.float32).reshape(-1, 1, 1)
+    s = torch.as_tensor(std, dtype=torch.float32).reshape(-1, 1, 1)
+    arr = ((t * s + m).clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    if arr.shape[0] == 1:
+        return Image.fromarray(arr[0], "L")
+    return Image.fromarray(arr[:3].transpose(1, 2, 0), "RGB")
+
+
+def to_image_space(map2d: np.ndarray, geom: Geometry, resample=Image.NEAREST) -> np.ndarray:
+    """Put a map over the model input (or a centred, smaller output, as U-Net's) back onto
+    the original image: the result has the image's size; outside the input's box it is 0."""
+    mh, mw = map2d.shape
+    iw, ih = geom.input_size
+    # an output smaller than the input covers its centre (unpadded convolutions)
+    ox, oy = (iw - mw) / 2, (ih - mh) / 2
+    cx0, cy0, cx1, cy1 = geom.content
+    x0, y0, x1, y1 = geom.box
+    sx, sy = (x1 - x0) / (cx1 - cx0), (y1 - y0) / (cy1 - cy0)
+    # the map's corners in image coordinates
+    left, top = x0 + (ox - cx0) * sx, y0 + (oy - cy0) * sy
+    W, H = geom.image_size
+    mode = "F" if map2d.dtype.kind == "f" else "I"
+    src = Image.fromarray(map2d.astype(np.float32 if mode == "F" else np.int32), mode)
+    # affine: image pixel (u, v) -> map pixel ((u - left) / sx, (v - top) / sy)
+    out = src.transform((W, H), Image.AFFINE, (1 / sx, 0, -left / sx, 0, 1 / sy, -top / sy),
+                        resample=resample, fillcolor=0)
+    return np.asarray(out).astype(map2d.dtype)
