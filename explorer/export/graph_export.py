@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 
 from ..graph.layergraph import LayerGraph
 from ..graph.layout import Layout, to_dot
-from ..graph.style import EDGE_STYLES, NODE_STYLES, category
+from ..graph.style import EDGE_STYLES, NODE_STYLES, category, motif_bracket
 
 MARGIN = 20.0
 LEGEND_ROW = 16.0
@@ -84,7 +84,7 @@ def graph_svg(view: LayerGraph, lay: Layout, legend: bool = True) -> str:
                    f'height="{b.h:.1f}" rx="4" fill="{fill}" stroke="{border}"/>')
         if "residual" in g_nodes[n].get("motifs", {}):
             colour, w, _, _ = EDGE_STYLES["residual"]
-            pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in motif_bracket(b))
+            pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in motif_bracket(b.x, b.y, b.w, b.h))
             out.append(f'<polyline class="motif residual" points="{pts}" fill="none" '
                        f'stroke="{colour}" stroke-width="{w}"/>')
         for i, line in enumerate(b.label):
@@ -162,18 +162,12 @@ def _font(size: int):
         return ImageFont.load_default(), lambda s: s.translate(table)
 
 
-def motif_bracket(b) -> list[tuple[float, float]]:
-    """A shortcut drawn around a folded block: out of its top, down its right side, in."""
-    return [(b.x + b.w - 10, b.y), (b.x + b.w - 10, b.y - 6), (b.x + b.w + 8, b.y - 6),
-            (b.x + b.w + 8, b.y + b.h + 6), (b.x + b.w - 10, b.y + b.h + 6),
-            (b.x + b.w - 10, b.y + b.h)]
-
-
 def _png_motif(draw, data: dict, b, xy, scale: float) -> None:
     if "residual" not in data.get("motifs", {}):
         return
     colour, w, _, _ = EDGE_STYLES["residual"]
-    draw.line([xy(x, y) for x, y in motif_bracket(b)], fill=colour, width=max(1, round(w * scale)))
+    draw.line([xy(x, y) for x, y in motif_bracket(b.x, b.y, b.w, b.h)], fill=colour,
+              width=max(1, round(w * scale)))
 
 
 def write_graph(view: LayerGraph, lay: Layout, path: str | Path, scale: float = 1.0) -> Path:

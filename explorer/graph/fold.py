@@ -175,15 +175,21 @@ def _collapse_run(view: nx.DiGraph, run: list[str]) -> None:
 
 def default_spec(graph: LayerGraph, max_nodes: int = DEFAULT_MAX_NODES,
                  max_edges: int = DEFAULT_MAX_EDGES) -> FoldSpec:
-    """The deepest fold level whose view stays readable (dense blocks end up folded)."""
-    best = FoldSpec(depth=1)
+    """The deepest fold level whose view stays readable (dense blocks end up folded).
+
+    Counts nodes and edges of each level from the hierarchy alone, without building the
+    views: one pass per level over nodes and edges."""
+    hier = {n: graph.hierarchy(n) for n in graph.nx}
+    best = 1
     for depth in range(1, graph.max_depth + 1):
         spec = FoldSpec(depth=depth)
-        view = fold(graph, spec).nx
-        if view.number_of_nodes() > max_nodes or view.number_of_edges() > max_edges:
+        group = {n: group_of(h, spec) or n for n, h in hier.items()}
+        nodes = len(set(group.values()))
+        edges = len({(group[u], group[v]) for u, v in graph.nx.edges if group[u] != group[v]})
+        if nodes > max_nodes or edges > max_edges:
             break
-        best = spec
-    return FoldSpec() if best.depth == graph.max_depth else best
+        best = depth
+    return FoldSpec() if best == graph.max_depth else FoldSpec(depth=best)
 
 
 def parent_block(node_id: str, graph: LayerGraph, view: LayerGraph) -> str | None:

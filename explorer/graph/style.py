@@ -104,3 +104,9 @@ def measure_text(lines: list[str], char_width: float = 7.0, line_height: float =
     """Box size for a label with a fixed-width estimate; the GUI passes real font metrics."""
     width = max(len(line) for line in lines) * char_width + 2 * pad
     return max(width, 60.0), len(lines) * line_height + pad
+
+
+def motif_bracket(x: float, y: float, w: float, h: float) -> list[tuple[float, float]]:
+    """A shortcut drawn around a folded block: out of its top, down its right side, in."""
+    return [(x + w - 10, y), (x + w - 10, y - 6), (x + w + 8, y - 6), (x + w + 8, y + h + 6),
+            (x + w - 10, y + h + 6), (x + w - 10, y + h)]

@@ -143,6 +143,12 @@ def register_model(name: str, builder: Callable[..., nn.Module], *, family: str,
 
 
 def get_info(name: str) -> ModelInfo:
+    """A registered model's metadata; ``path/file.py:Name`` gives a user model's."""
+    if ".py" in name:
+        from ..usermodel import is_user_model, user_model_info
+
+        if is_user_model(name):
+            return user_model_info(name)
     try:
         return _REGISTRY[name]
     except KeyError:

@@ -1,0 +1,124 @@
+"""Compare mode and lessons: two models side by side, and the checkable claims."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QListWidget,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+)
+
+from .workers import Runner
+
+
+def comparison_html(c) -> str:
+    a, b = escape(c.a.model), escape(c.b.model)
+    rows = "".join(f"<tr><td>{m}</td><td align=right>{va:,}</td><td align=right>{vb:,}</td>"
+                   f"<td align=right>{r:.3f}</td></tr>" for m, (va, vb, r) in c.totals.items())
+    stages = "".join(
+        f"<tr><td>{s}</td><td align=right>{fa['macs']:,}</td><td align=right>{fb['macs']:,}"
+        f"</td><td align=right>{fa['params']:,}</td><td align=right>{fb['params']:,}</td></tr>"
+        for s, fa, fb in c.stages)
+    return (f"<h3>{a} vs {b}</h3><table border=1 cellpadding=4 cellspacing=0>"
+            f"<tr><th>metric</th><th>{a}</th><th>{b}</th><th>{b} / {a}</th></tr>{rows}</table>"
+            f"<h4>By resolution stage</h4><table border=1 cellpadding=4 cellspacing=0>"
+            f"<tr><th>stage</th><th>{a} MACs</th><th>{b} MACs</th><th>{a} params</th>"
+            f"<th>{b} params</th></tr>{stages}</table>")
+
+
+class CompareDialog(QDialog):
+    def __init__(self, names: list[str], a: str, b: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Compare models")
+        self.resize(760, 560)
+        self.a, self.b = QComboBox(), QComboBox()
+        for combo, value in ((self.a, a), (self.b, b)):
+            combo.addItems(names)
+            combo.setCurrentText(value)
+            combo.currentTextChanged.connect(self.compute)
+        self.text = QTextBrowser()
+        top = QHBoxLayout()
+        top.addWidget(self.a)
+        top.addWidget(self.b)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.text)
+        self.runner = Runner(self)
+        self.runner.finished.connect(self._done)
+        self.runner.failed.connect(lambda g, msg: self.text.setPlainText(msg))
+        self.compute()
+
+    def compute(self) -> None:
+        from ..analysis import compare, summarize
+
+        a, b = self.a.currentText(), self.b.currentText()
+        self.text.setPlainText(f"Counting {a} and {b}…")
+        self.runner.submit(lambda progress: compare(summarize(a), summarize(b)))
+
+    def _done(self, generation, result, note) -> None:
+        if result is not None and self.runner.is_current(generation):
+            self.text.setHtml(comparison_html(result))
+
+
+class LessonsDialog(QDialog):
+    """Each lesson's claim, checked against figures computed now."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        from ..analysis.lessons import load_lessons
+
+        self.setWindowTitle("Lessons")
+        self.resize(820, 560)
+        self.lessons = load_lessons()
+        self.list = QListWidget()
+        self.list.addItems([lesson.title for lesson in self.lessons])
+        self.list.currentRowChanged.connect(self.show_lesson)
+        self.text = QTextBrowser()
+        self.open_button = QPushButton("Compare these models")
+        self.open_button.clicked.connect(self._compare)
+        right = QVBoxLayout()
+        right.addWidget(self.text)
+        right.addWidget(self.open_button)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(right, 2)
+        self.runner = Runner(self)
+        self.runner.finished.connect(self._done)
+        self.list.setCurrentRow(0)
+
+    def show_lesson(self, row: int) -> None:
+        from ..analysis.lessons import evaluate
+
+        lesson = self.lessons[row]
+        self.text.setHtml(f"<h3>{escape(lesson.title)}</h3><p>{escape(lesson.claim)}</p>"
+                          "<p><i>computing…</i></p>")
+        self.open_button.setEnabled(all("zoo" in m for m in lesson.models[:2]))
+        self.runner.submit(lambda progress: evaluate(lesson))
+
+    def _done(self, generation, result, note) -> None:
+        if result is None or not self.runner.is_current(generation):
+            return
+        lesson = result.lesson
+        rows = "".join(
+            f"<tr><td>{escape(metric)}</td><td>{escape(label)}</td>"
+            f"<td align=right>{int(v):,}</td></tr>"
+            for metric, values in result.figures.items()
+            for label, v in zip(result.labels, values))
+        checks = "".join(f"<li>{'✔' if ok else '✘'} {escape(text)}</li>"
+                         for _, ok, text in result.checks)
+        self.text.setHtml(f"<h3>{escape(lesson.title)}</h3><p>{escape(lesson.claim)}</p>"
+                          f"<table border=1 cellpadding=4 cellspacing=0>{rows}</table>"
+                          f"<ul>{checks}</ul>")
+
+    def _compare(self) -> None:
+        lesson = self.lessons[self.list.currentRow()]
+        from .. import zoo
+
+        a, b = (m["zoo"] for m in lesson.models[:2])
+        CompareDialog(zoo.list_models(), a, b, self).exec()

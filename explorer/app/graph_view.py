@@ -1,0 +1,159 @@
+"""The interactive graph view: wheel and key zoom, drag to pan, fit, an overview map,
+click to select, double-click to fold or unfold, and a legend of edge kinds."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
+from PySide6.QtWidgets import QFrame, QGraphicsView, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ..graph.style import EDGE_STYLES
+from .graph_scene import GraphScene, NodeItem
+
+ZOOM_STEP = 1.2
+MIN_SCALE, MAX_SCALE = 0.02, 8.0
+
+
+class GraphView(QGraphicsView):
+    nodeSelected = Signal(str)
+    nodeActivated = Signal(str)  # double-click: fold or unfold
+
+    def __init__(self, scene: GraphScene, parent=None) -> None:
+        super().__init__(scene, parent)
+        self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+        self.setDragMode(QGraphicsView.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
+        self.setBackgroundBrush(QColor("#fbfbfb"))
+        self.setFocusPolicy(Qt.StrongFocus)
+        scene.selectionChanged.connect(self._selection_changed)
+        for keys, slot in (((QKeySequence.ZoomIn, "+", "="), self.zoom_in),
+                           ((QKeySequence.ZoomOut, "-"), self.zoom_out),
+                           (("0", "F"), self.fit)):
+            for key in keys:
+                QShortcut(QKeySequence(key), self, slot, context=Qt.WidgetWithChildrenShortcut)
+
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def set_zoom(self, factor: float) -> None:
+        target = min(MAX_SCALE, max(MIN_SCALE, self.zoom * factor))
+        self.scale(target / self.zoom, target / self.zoom)
+
+    def zoom_in(self) -> None:
+        self.set_zoom(ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(1 / ZOOM_STEP)
+
+    def fit(self) -> None:
+        self.fitInView(self.scene().sceneRect(), Qt.KeepAspectRatio)
+        if self.zoom > 1.5:  # a small graph stays readable instead of blown up
+            self.resetTransform()
+            self.scale(1.5, 1.5)
+
+    def show_start(self, readable: float = 0.55) -> None:
+        """Fit the graph, but never below a readable zoom: then show its start."""
+        self.fit()
+        if self.zoom < readable:
+            self.set_zoom(readable / self.zoom)
+            rect = self.scene().sceneRect()
+            self.centerOn(rect.center().x(), rect.top())
+
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120
+        self.set_zoom(ZOOM_STEP ** steps)
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        item = self.itemAt(event.position().toPoint())
+        if isinstance(item, NodeItem):
+            self.nodeActivated.emit(item.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def center_on(self, node_id: str) -> None:
+        item = self.scene().nodes.get(node_id)
+        if item is not None:
+            if self.zoom < 0.6:
+                self.set_zoom(0.8 / self.zoom)
+            self.centerOn(item)
+
+    def _selection_changed(self) -> None:
+        selected = [i for i in self.scene().selectedItems() if isinstance(i, NodeItem)]
+        if selected:
+            self.nodeSelected.emit(selected[0].node_id)
+
+
+class Overview(QGraphicsView):
+    """The whole graph, small, with the main view's visible area outlined; click to go."""
+
+    def __init__(self, main: GraphView, parent=None) -> None:
+        super().__init__(main.scene(), parent)
+        self.main = main
+        self.setInteractive(False)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setRenderHints(QPainter.Antialiasing)
+        self.setFixedWidth(150)
+        self.setFrameShape(QFrame.StyledPanel)
+        main.horizontalScrollBar().valueChanged.connect(self.viewport().update)
+        main.verticalScrollBar().valueChanged.connect(self.viewport().update)
+        main.scene().sceneRectChanged.connect(lambda _: self.refit())
+
+    def refit(self) -> None:
+        self.fitInView(self.scene().sceneRect(), Qt.KeepAspectRatio)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.refit()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        visible = self.main.mapToScene(self.main.viewport().rect()).boundingRect()
+        painter.setPen(QPen(QColor("#ff8c00"), 0))
+        painter.setBrush(QColor(255, 140, 0, 40))
+        painter.drawRect(visible)
+
+    def mousePressEvent(self, event) -> None:
+        self.main.centerOn(self.mapToScene(event.position().toPoint()))
+
+    mouseMoveEvent = mousePressEvent
+
+
+class Legend(QWidget):
+    """The edge kinds, drawn with the same pens as the scene."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        for kind, (colour, _, dash, text) in EDGE_STYLES.items():
+            swatch = QLabel("━━ " if not dash else "╍╍ ")
+            swatch.setStyleSheet(f"color: {colour}; font-weight: bold;")
+            label = QLabel(kind)
+            label.setToolTip(text)
+            layout.addWidget(swatch)
+            layout.addWidget(label)
+            layout.addSpacing(8)
+        layout.addStretch(1)
+
+
+class GraphPanel(QWidget):
+    """The view, its overview and the legend together: the window's centre."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.scene = GraphScene(self)
+        self.view = GraphView(self.scene, self)
+        self.overview = Overview(self.view, self)
+        self.legend = Legend(self)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.view, 1)
+        row.addWidget(self.overview)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(row, 1)
+        column.addWidget(self.legend)

@@ -1,0 +1,103 @@
+"""Bring your own model: a Python file that defines an ``nn.Module`` subclass or a
+function returning one, named as ``path/to/file.py:Name`` wherever a zoo name is taken.
+
+The file is the user's own code and runs as such (like ``python file.py`` would). Errors
+in it are reported with the file's line number instead of a traceback."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import sys
+import traceback
+import types
+from pathlib import Path
+
+from torch import nn
+
+from .zoo.registry import ModelInfo, ZooError
+
+
+class UserModelError(ZooError):
+    """The file could not be loaded; the message names the file and line."""
+
+
+def is_user_model(spec: str) -> bool:
+    return ".py" in spec and (spec.endswith(".py") or ".py:" in spec)
+
+
+def split_spec(spec: str) -> tuple[Path, str | None]:
+    path, sep, name = spec.rpartition(":") if ".py:" in spec else (spec, "", "")
+    return Path(path), (name or None)
+
+
+def _where(exc: BaseException, path: Path) -> str:
+    """file:line of the deepest frame in the user's file."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename) == path:
+            line = frame.lineno
+    return f"{path}:{line}" if line else str(path)
+
+
+def load_module(path: Path) -> types.ModuleType:
+    if not path.is_file():
+        raise UserModelError(f"{path}: no such file")
+    source = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        code = compile(source, str(path), "exec")
+    except SyntaxError as exc:
+        raise UserModelError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    name = "explorer_user_" + hashlib.blake2b(str(path).encode(), digest_size=6).hexdigest()
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    sys.modules[name] = module  # dataclasses and pickling look the module up
+    try:
+        exec(code, module.__dict__)  # noqa: S102  (the user's own model file)
+    except Exception as exc:  # noqa: BLE001  (any error in user code is reported)
+        raise UserModelError(f"{_where(exc, path)}: {type(exc).__name__}: {exc}") from None
+    return module
+
+
+def candidates(module: types.ModuleType) -> list[str]:
+    """Module subclasses and functions defined in the file itself."""
+    names = []
+    for key, value in vars(module).items():
+        if getattr(value, "__module__", None) != module.__name__ or key.startswith("_"):
+            continue
+        if inspect.isclass(value) and issubclass(value, nn.Module) or inspect.isfunction(value):
+            names.append(key)
+    return names
+
+
+def load_user_model(spec: str) -> nn.Module:
+    path, name = split_spec(spec)
+    module = load_module(path)
+    found = candidates(module)
+    if name is None:
+        classes = [n for n in found if inspect.isclass(getattr(module, n))]
+        if len(classes) != 1:
+            raise UserModelError(f"{path}: name the model as {path}:Name; the file defines "
+                                 + (", ".join(found) or "no nn.Module subclass or function"))
+        name = classes[0]
+    obj = getattr(module, name, None)
+    if obj is None:
+        raise UserModelError(f"{path}: no {name!r} in the file; it defines "
+                             + (", ".join(found) or "nothing usable"))
+    try:
+        model = obj()
+    except Exception as exc:  # noqa: BLE001
+        raise UserModelError(f"{_where(exc, path)}: {name}() failed: "
+                             f"{type(exc).__name__}: {exc}") from None
+    if not isinstance(model, nn.Module):
+        raise UserModelError(f"{path}: {name}() returned {type(model).__name__}, "
+                             "not an nn.Module")
+    return model.eval()
+
+
+def user_model_info(spec: str, input_shape: tuple[int, int, int] = (3, 224, 224)) -> ModelInfo:
+    path, name = split_spec(spec)
+    return ModelInfo(name=spec, family="Your models", task="classification",
+                     paper=str(path), year=0, input_shape=input_shape,
+                     builder=lambda: load_user_model(spec),
+                     description=f"{name or 'model'} from {path}")
