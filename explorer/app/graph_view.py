@@ -82,7 +82,11 @@ class GraphView(QGraphicsView):
             self.centerOn(item)
 
     def _selection_changed(self) -> None:
-        selected = [i for i in self.scene().selectedItems() if isinstance(i, NodeItem)]
+        try:
+            items = self.scene().selectedItems()
+        except RuntimeError:  # the scene is being destroyed with the window
+            return
+        selected = [i for i in items if isinstance(i, NodeItem)]
         if selected:
             self.nodeSelected.emit(selected[0].node_id)
 

@@ -1,0 +1,212 @@
+"""The desktop app, driven offscreen with pytest-qt."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+
+import pytest
+
+pytest.importorskip("pytestqt")
+from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QImage  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from explorer import zoo  # noqa: E402
+from explorer.app.window import MainWindow  # noqa: E402
+from explorer.graph import default_spec, fold, trace_zoo  # noqa: E402
+
+TIMEOUT = 60_000
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    w = MainWindow(settings)
+    w.warnings = warnings
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    w.load_core()
+    yield w
+    w.runner.cancel()
+    w.runner.wait(10_000)
+    w.size_runner.wait(60_000)
+
+
+def load(qtbot, w, name, **kw):
+    w.open_model(name, **kw)
+    qtbot.waitUntil(lambda: w.prepared is not None and w.prepared.name == name
+                    and not w.progress.isVisible(), timeout=TIMEOUT)
+
+
+def wait_idle(qtbot, w):
+    qtbot.waitUntil(lambda: not w.progress.isVisible(), timeout=TIMEOUT)
+
+
+def test_every_zoo_model_shows_its_folded_graph(qtbot, window):
+    for name in zoo.list_models():
+        load(qtbot, window, name)
+        graph = trace_zoo(name)
+        expected = fold(graph, default_spec(graph))
+        assert len(window.panel.scene.nodes) == len(expected), name
+        assert len(window.panel.scene.edges) == expected.nx.number_of_edges(), name
+        assert window.windowTitle() == f"Architecture Explorer — {name}"
+
+
+def test_double_click_folds_and_unfolds(qtbot, window):
+    load(qtbot, window, "resnet34")
+    before = len(window.panel.scene.nodes)
+    view = window.panel.view
+    item = window.panel.scene.nodes["layer2.0"]
+    view.centerOn(item)
+    pos = view.mapFromScene(item.sceneBoundingRect().center())
+    qtbot.mouseDClick(view.viewport(), Qt.LeftButton, pos=pos)
+    wait_idle(qtbot, window)
+    assert "layer2.0" not in window.panel.scene.nodes
+    assert "layer2.0.conv1" in window.panel.scene.nodes
+    assert len(window.panel.scene.nodes) == before - 1 + 8
+    assert any(e.kind == "residual" for e in window.panel.scene.edges)
+    # double-click a layer inside it: the block folds again
+    window.toggle_block("layer2.0.conv1")
+    wait_idle(qtbot, window)
+    assert "layer2.0" in window.panel.scene.nodes
+    assert len(window.panel.scene.nodes) == before
+
+
+def test_selection_syncs_graph_inspector_and_table(qtbot, window):
+    load(qtbot, window, "googlenet")
+    view = window.panel.view
+    item = window.panel.scene.nodes["inception3a.branch2"]
+    view.centerOn(item)
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton,
+                     pos=view.mapFromScene(item.sceneBoundingRect().center()))
+    assert "inception3a.branch2" in window.inspector.toPlainText()
+    current = window.table_proxy.mapToSource(window.table_view.currentIndex()).row()
+    assert window.table_model.rows[current].name == "inception3a.branch2"
+    # and a table row selects its node
+    row = window.table_model.row_of("conv1.conv")
+    window.table_view.selectRow(window.table_proxy.mapFromSource(
+        window.table_model.index(row, 0)).row())
+    assert window.panel.scene.nodes["conv1.conv"].isSelected()
+    assert "conv1.conv" in window.inspector.toPlainText()
+
+
+def test_option_change_rebuilds_the_graph(qtbot, window):
+    load(qtbot, window, "resnet34")
+    assert window.prepared.table.total["params"] == 21_797_672
+    window.options.widgets["plain"].setChecked(True)
+    window.options.apply_now()
+    qtbot.waitUntil(lambda: window.prepared.options.get("plain") is True
+                    and not window.progress.isVisible(), timeout=TIMEOUT)
+    assert window.prepared.table.total["params"] == 21_623_848
+    assert not any("motifs" in window.prepared.view.nx.nodes[n]
+                   for n in window.prepared.view.nx)
+    window.options.widgets["plain"].setChecked(False)
+    window.options.widgets["shortcut"].setCurrentText("A")
+    window.options.apply_now()
+    qtbot.waitUntil(lambda: window.prepared.options.get("shortcut") == "A"
+                    and not window.progress.isVisible(), timeout=TIMEOUT)
+    assert window.prepared.table.total["params"] == 21_623_848
+    assert window.prepared.view.nx.nodes["layer2.0"]["motifs"] == {"residual": 1}
+
+
+def test_search_walks_through_matches(qtbot, window):
+    load(qtbot, window, "vgg16")
+    window.search_box.setText("conv2d")
+    first = window.find_next()
+    second = window.find_next()
+    assert first == "features.0" and second == "features.2"
+    assert window.panel.scene.nodes[second].isSelected()
+    assert window.search_count.text().strip() == "2/13"
+
+
+def test_open_model_file_and_syntax_error(qtbot, window, tmp_path):
+    good = tmp_path / "mine.py"
+    good.write_text("import torch\nfrom torch import nn\n\n"
+                    "class Mine(nn.Module):\n"
+                    "    def __init__(self):\n"
+                    "        super().__init__()\n"
+                    "        self.conv = nn.Conv2d(3, 4, 3)\n"
+                    "        self.fc = nn.Linear(4, 2)\n\n"
+                    "    def forward(self, x):\n"
+                    "        return self.fc(self.conv(x).mean((2, 3)))\n")
+    window.open_model_file(str(good), "Mine", (1, 3, 32, 32))
+    qtbot.waitUntil(lambda: window.prepared is not None and "mine.py" in window.prepared.name,
+                    timeout=TIMEOUT)
+    assert {"conv", "mean", "fc"} <= set(window.panel.scene.nodes)
+    bad = tmp_path / "bad.py"
+    bad.write_text("import torch\n\nclass Broken(:\n    pass\n")
+    assert window.open_model_file(str(bad), "Broken", (1, 3, 32, 32)) is None
+    assert window.warnings and f"{bad}:3: syntax error" in window.warnings[-1]
+    raising = tmp_path / "raising.py"
+    raising.write_text("from torch import nn\n\nclass Net(nn.Module):\n"
+                       "    def __init__(self):\n        super().__init__()\n"
+                       "        self.fc = nn.Linear(3, 2)\n\n"
+                       "    def forward(self, x):\n        return self.fc(x)\n")
+    window.open_model_file(str(raising), "Net", (1, 3, 32, 32))  # wrong input shape for fc
+    qtbot.waitUntil(lambda: len(window.warnings) == 2, timeout=TIMEOUT)
+    assert "cannot trace" in window.warnings[-1]
+    load(qtbot, window, "resnet18")  # the app keeps working
+
+
+def test_exports_png_and_svg(qtbot, window, tmp_path):
+    load(qtbot, window, "resnet18")
+    png, svg = tmp_path / "d.png", tmp_path / "d.svg"
+    window.export_diagram(str(png), whole=True, scale=1.5)
+    image = QImage(str(png))
+    rect = window.panel.scene.sceneRect()
+    assert (image.width(), image.height()) == (round(rect.width() * 1.5),
+                                               round(rect.height() * 1.5))
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 7)
+               for y in range(0, image.height(), 7)}
+    assert len(colours) > 5
+    window.export_diagram(str(tmp_path / "visible.png"), whole=False, transparent=True)
+    assert QImage(str(tmp_path / "visible.png")).hasAlphaChannel()
+    window.export_diagram(str(svg))
+    root = ET.parse(svg).getroot()
+    texts = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    for label in ("conv1", "layer1.0.conv1", "Conv2d", "fc"):
+        assert label in texts
+
+
+def test_ui_stays_responsive_while_a_large_model_is_prepared(qtbot, window):
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    for name in ("densenet201", "se_resnet152"):
+        load(qtbot, window, name)
+    timer.stop()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(gaps) > 20
+    assert max(gaps) < 0.1, f"longest gap {max(gaps) * 1000:.0f} ms"
+
+
+def test_cancel_and_supersede(qtbot, window):
+    load(qtbot, window, "resnet18")
+    shown = []
+    original = window.panel.scene.show_layout
+    window.panel.scene.show_layout = lambda v, l: (shown.append(v.model), original(v, l))
+    window.open_model("densenet201")
+    window.cancel()
+    window.runner.wait(TIMEOUT)
+    qtbot.wait(100)
+    assert window.prepared.name == "resnet18" and shown == []
+    assert window.status_label.text() == "Cancelled"
+    window.open_model("vgg19")
+    window.open_model("resnet50")  # supersedes vgg19 before it is shown
+    qtbot.waitUntil(lambda: window.prepared.name == "resnet50", timeout=TIMEOUT)
+    window.runner.wait(TIMEOUT)
+    qtbot.wait(100)
+    assert shown == ["resnet50"]
+
+
+def test_settings_remember_the_last_model(qtbot, window):
+    load(qtbot, window, "unet")
+    assert window.settings.value("last_model") == "unet"
+    window.close()
+    assert window.settings.value("geometry") is not None
