@@ -4,12 +4,13 @@ table (the same colours and dashes the SVG/PNG exporters use)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
+    QGraphicsPolygonItem,
     QGraphicsScene,
-    QStyleOptionGraphicsItem,
+    QGraphicsSimpleTextItem,
 )
 
 from ..graph.layergraph import LayerGraph
@@ -28,24 +29,41 @@ def pen_for(kind: str, scale: float = 1.0) -> QPen:
     return pen
 
 
-class NodeItem(QGraphicsItem):
-    """A box with its label; text is skipped when zoomed far out (level of detail)."""
+class NodeItem(QGraphicsPathItem):
+    """A rounded box with its label lines as child text items.
+
+    Everything is a stock item painted in C++: no Python runs while the view paints,
+    so painting never waits for the GIL held by a worker thread (with Python paint()
+    overrides every item did, and a repaint during tracing took hundreds of ms)."""
 
     def __init__(self, node_id: str, data: dict, box, font: QFont) -> None:
         super().__init__()
         self.node_id = node_id
         self.data = data
-        self.lines = box.label
         self.rect = QRectF(0, 0, box.w, box.h)
+        path = QPainterPath()
+        path.addRoundedRect(self.rect, 4, 4)
+        self.setPath(path)
         self.setPos(box.x, box.y)
         fill, border = NODE_STYLES[category(data)]
-        self.fill, self.border = QColor(fill), QColor(border)
-        self.font = font
-        self.bold = QFont(font)
-        self.bold.setBold(True)
-        self.motif = "residual" in data.get("motifs", {})
+        self.border = QColor(border)
+        self.setBrush(QBrush(QColor(fill)))
+        self.setPen(QPen(self.border, 1.2))
+        bold = QFont(font)
+        bold.setBold(True)
+        for i, line in enumerate(box.label):
+            text = QGraphicsSimpleTextItem(line, self)
+            text.setFont(bold if i == 0 else font)
+            width = text.boundingRect().width()
+            text.setPos((box.w - width) / 2, 5 + LINE_HEIGHT * i)
+        if "residual" in data.get("motifs", {}):
+            bracket = QPainterPath()
+            pts = motif_bracket(0.0, 0.0, box.w, box.h)
+            bracket.moveTo(*pts[0])
+            for x, y in pts[1:]:
+                bracket.lineTo(x, y)
+            QGraphicsPathItem(bracket, self).setPen(pen_for("residual"))
         self.setFlag(QGraphicsItem.ItemIsSelectable, True)
-        self.setAcceptHoverEvents(True)
         self.setCursor(Qt.PointingHandCursor)
         tip = [f"<b>{node_id}</b>", data.get("op", ""),
                f"out {shape_text(data.get('out_shape', ()))}"]
@@ -57,29 +75,10 @@ class NodeItem(QGraphicsItem):
             tip.append(motif_text(data["motifs"]))
         self.setToolTip("<br>".join(tip))
 
-    def boundingRect(self) -> QRectF:
-        extra = 12 if self.motif else 2
-        return self.rect.adjusted(-2, -8 if self.motif else -2, extra, 8 if self.motif else 2)
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
-        lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        selected = self.isSelected()
-        painter.setPen(QPen(QColor("#ff8c00") if selected else self.border,
-                            3 if selected else 1.2))
-        painter.setBrush(QBrush(self.fill))
-        painter.drawRoundedRect(self.rect, 4, 4)
-        if self.motif:
-            painter.setPen(pen_for("residual"))
-            painter.setBrush(Qt.NoBrush)
-            pts = motif_bracket(0.0, 0.0, self.rect.width(), self.rect.height())
-            painter.drawPolyline(QPolygonF([QPointF(x, y) for x, y in pts]))
-        if lod < 0.35:  # too small to read: boxes only
-            return
-        painter.setPen(QColor("#111111"))
-        for i, line in enumerate(self.lines):
-            painter.setFont(self.bold if i == 0 else self.font)
-            r = QRectF(2, 5 + LINE_HEIGHT * i, self.rect.width() - 4, LINE_HEIGHT)
-            painter.drawText(r, Qt.AlignHCenter | Qt.AlignVCenter, line)
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.ItemSelectedHasChanged:
+            self.setPen(QPen(QColor("#ff8c00"), 3) if value else QPen(self.border, 1.2))
+        return super().itemChange(change, value)
 
 
 class EdgeItem(QGraphicsPathItem):
@@ -89,30 +88,15 @@ class EdgeItem(QGraphicsPathItem):
         path = QPainterPath(QPointF(*edge.points[0]))
         for x, y in edge.points[1:]:
             path.lineTo(x, y)
-        (x0, y0), (x1, y1) = edge.points[-2], edge.points[-1]
         self.setPath(path)
-        self.setPen(pen_for(edge.kind, scale))
+        pen = pen_for(edge.kind, scale)
+        self.setPen(pen)
         self.setZValue(-1)
+        head = QGraphicsPolygonItem(_arrow_head(edge.points[-2], edge.points[-1]), self)
+        head.setBrush(pen.color())
+        head.setPen(Qt.NoPen)
         shape = shape_text(edge.shape) if edge.shape else ""
         self.setToolTip(f"{edge.kind}: {edge.source} → {edge.target}<br>{shape}")
-        self.setAcceptHoverEvents(True)
-        self.head = _arrow_head((x0, y0), (x1, y1))
-
-    def paint(self, painter: QPainter, option, widget=None) -> None:
-        super().paint(painter, option, widget)
-        painter.setBrush(self.pen().color())
-        painter.setPen(Qt.NoPen)
-        painter.drawPolygon(self.head)
-
-    def boundingRect(self) -> QRectF:
-        return super().boundingRect().united(self.head.boundingRect())
-
-    def shape(self) -> QPainterPath:  # a wider band, so hovering a thin edge is easy
-        from PySide6.QtGui import QPainterPathStroker
-
-        stroker = QPainterPathStroker()
-        stroker.setWidth(8)
-        return stroker.createStroke(self.path())
 
 
 def _arrow_head(p0, p1, size: float = 7.0) -> QPolygonF:

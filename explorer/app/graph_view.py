@@ -68,6 +68,8 @@ class GraphView(QGraphicsView):
 
     def mouseDoubleClickEvent(self, event) -> None:
         item = self.itemAt(event.position().toPoint())
+        while item is not None and not isinstance(item, NodeItem):
+            item = item.parentItem()  # a label or the shortcut mark of a node
         if isinstance(item, NodeItem):
             self.nodeActivated.emit(item.node_id)
             event.accept()

@@ -1,18 +1,22 @@
-"""The layer table: a Qt model over a core LayerTable, sortable and filterable."""
+"""The layer table: a QStandardItemModel filled from a core LayerTable, sortable (by the
+numbers, not their text) and filterable.
+
+A stock model on purpose: its cells are served from C++, so repainting the table never
+calls into Python and never waits for the GIL a worker thread holds."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 
 from ..analysis.summary import LayerTable, Row
 from ..graph.style import shape_text
 
-COLUMNS = [("#", "index"), ("layer", "name"), ("type", "type"), ("output", "out_shape"), ("params", "params"),
-           ("MACs", "macs"), ("share", "share"), ("activation", "activation_bytes"),
-           ("RF", "receptive_field"), ("stride", "stride")]
-
-
-_ROOT = QModelIndex()
+COLUMNS = [("#", "index"), ("layer", "name"), ("type", "type"), ("output", "out_shape"),
+           ("params", "params"), ("MACs", "macs"), ("share", "share"),
+           ("activation", "activation_bytes"), ("RF", "receptive_field"), ("stride", "stride")]
+SORT_ROLE = Qt.UserRole + 1
+RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
 
 
 def _bytes(n: int) -> str:
@@ -22,52 +26,44 @@ def _bytes(n: int) -> str:
     return f"{n} B"
 
 
-class LayerTableModel(QAbstractTableModel):
+def _text(key: str, value) -> str:
+    if key == "out_shape":
+        return shape_text(value)
+    if key == "share":
+        return f"{100 * value:.2f}%"
+    if key == "activation_bytes":
+        return _bytes(value)
+    if key in ("params", "macs"):
+        return f"{value:,}"
+    if key == "stride":
+        return f"{value:g}"
+    return str(value)
+
+
+class LayerTableModel(QStandardItemModel):
     def __init__(self, parent=None) -> None:
-        super().__init__(parent)
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
         self.table: LayerTable | None = None
         self.rows: list[Row] = []
 
     def set_table(self, table: LayerTable) -> None:
-        self.beginResetModel()
         self.table = table
         self.rows = list(table.rows)
-        self.endResetModel()
-
-    def rowCount(self, parent=_ROOT) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=_ROOT) -> int:
-        return len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return COLUMNS[section][0]
-        return None
-
-    def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        key = COLUMNS[index.column()][1]
-        value = index.row() if key == "index" else getattr(row, key)
-        if role == Qt.UserRole:  # sort key
-            return value if not isinstance(value, tuple) else len(value) and value[-1]
-        if role == Qt.TextAlignmentRole and key not in ("name", "type", "out_shape"):
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        if role != Qt.DisplayRole:
-            return None
-        if key == "out_shape":
-            return shape_text(value)
-        if key == "share":
-            return f"{100 * value:.2f}%"
-        if key == "activation_bytes":
-            return _bytes(value)
-        if key in ("params", "macs"):
-            return f"{value:,}"
-        if key == "stride":
-            return f"{value:g}"
-        return str(value)
+        self.removeRows(0, self.rowCount())
+        for i, row in enumerate(self.rows):
+            items = []
+            for key in (c[1] for c in COLUMNS):
+                value = i if key == "index" else getattr(row, key)
+                item = QStandardItem(_text(key, value))
+                item.setEditable(False)
+                sort = value if isinstance(value, (int, float, str)) else (
+                    value[-1] if value else 0)
+                item.setData(sort, SORT_ROLE)
+                if key not in ("name", "type", "out_shape"):
+                    item.setData(RIGHT, Qt.TextAlignmentRole)
+                items.append(item)
+            self.appendRow(items)
 
     def row_of(self, name: str) -> int:
         for i, r in enumerate(self.rows):
@@ -87,6 +83,6 @@ class LayerTableModel(QAbstractTableModel):
 class LayerFilter(QSortFilterProxyModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setSortRole(Qt.UserRole)
+        self.setSortRole(SORT_ROLE)
         self.setFilterCaseSensitivity(Qt.CaseInsensitive)
         self.setFilterKeyColumn(-1)
