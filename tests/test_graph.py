@@ -270,8 +270,9 @@ def test_full_densenet201_lays_out_with_lanes():
 @pytest.mark.skipif(not __import__("shutil").which("dot"), reason="graphviz dot not installed")
 def test_dot_engine_gives_boxes_and_polylines():
     g = trace_zoo("resnet18")
-    lay = layout(fold(g, default_spec(g)).nx, engine="dot")
-    assert lay.engine == "dot" and len(lay.boxes) == len(g)
+    view = fold(g, default_spec(g))
+    lay = layout(view.nx, engine="dot")
+    assert lay.engine == "dot" and len(lay.boxes) == len(view)
     assert all(len(e.points) >= 2 for e in lay.edges)
 
 

@@ -175,12 +175,15 @@ def _collapse_run(view: nx.DiGraph, run: list[str]) -> None:
 
 def default_spec(graph: LayerGraph, max_nodes: int = DEFAULT_MAX_NODES,
                  max_edges: int = DEFAULT_MAX_EDGES) -> FoldSpec:
-    """The deepest fold level whose view stays readable (dense blocks end up folded).
+    """The view a person sees first: the shallowest readable fold level at which every
+    kind of structure the model has (skips, index links, branches...) is drawn as edges;
+    where no readable level shows them all (a residual inside each block), the deepest
+    readable level, whose blocks then carry the structure as marks.
 
-    Counts nodes and edges of each level from the hierarchy alone, without building the
-    views: one pass per level over nodes and edges."""
+    Readability is counted from the hierarchy alone (one pass per level), so only the
+    few readable levels are actually folded."""
     hier = {n: graph.hierarchy(n) for n in graph.nx}
-    best = 1
+    readable = []
     for depth in range(1, graph.max_depth + 1):
         spec = FoldSpec(depth=depth)
         group = {n: group_of(h, spec) or n for n, h in hier.items()}
@@ -188,7 +191,16 @@ def default_spec(graph: LayerGraph, max_nodes: int = DEFAULT_MAX_NODES,
         edges = len({(group[u], group[v]) for u, v in graph.nx.edges if group[u] != group[v]})
         if nodes > max_nodes or edges > max_edges:
             break
-        best = depth
+        readable.append(depth)
+    if not readable:
+        return FoldSpec(depth=1)
+    wanted = {k for k, n in graph.edge_counts().items() if n and k != "data"}
+    if wanted:
+        for depth in readable:
+            shown = {k for k, n in fold(graph, FoldSpec(depth=depth)).edge_counts().items() if n}
+            if wanted <= shown:
+                return FoldSpec() if depth == graph.max_depth else FoldSpec(depth=depth)
+    best = readable[-1]
     return FoldSpec() if best == graph.max_depth else FoldSpec(depth=best)
 
 
