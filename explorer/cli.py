@@ -16,11 +16,21 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import zoo
-
 
 class CLIError(Exception):
     """A failure to report as one line on stderr."""
+
+
+class _LazyZoo:
+    """The zoo imports torch (1-2 s); the GUI launcher must not wait for it."""
+
+    def __getattr__(self, name):
+        from . import zoo as module
+
+        return getattr(module, name)
+
+
+zoo = _LazyZoo()
 
 
 def _parse_options(pairs: list[str] | None) -> dict[str, str]:
@@ -339,21 +349,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
     if not argv:
-        try:
-            from .app.main import launch
-        except ImportError:
-            parser.print_help()
-            return 0
+        from .app.main import launch
+
         return launch()
+    parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
         return args.func(args)
-    except (CLIError, zoo.ZooError) as exc:
+    except CLIError as exc:
+        print(f"explorer: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # ZooError and the core's other input errors
+        if not isinstance(exc, zoo.ZooError):
+            raise
         print(f"explorer: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

@@ -11,7 +11,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFontMetricsF, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -37,6 +37,8 @@ MAX_RECENT = 8
 
 
 class MainWindow(QMainWindow):
+    shown = Signal(str)  # a model or a new fold of it is on screen
+
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings("ArchitectureExplorer", "explorer")
@@ -134,11 +136,7 @@ class MainWindow(QMainWindow):
             measure_text, char_width=fm.horizontalAdvance(sample) / len(sample) * 1.12,
             line_height=14.0)
         self.core_loaded = True
-        # torch and Qt leave a large heap of long-lived objects; a full collection of it
-        # paused the UI for 150-190 ms whenever a worker triggered one. Freezing them once
-        # keeps later collections to the objects made since (measured: no pause > 50 ms).
-        gc.collect()
-        gc.freeze()
+        quiet_garbage_collection()
         self._count_sizes()
 
     def _build_status_bar(self) -> None:
@@ -309,6 +307,13 @@ class MainWindow(QMainWindow):
         self.depth_box.setMaximum(max(1, self.prepared.graph.max_depth))
         self.depth_box.setValue(self.spec.depth or self.prepared.graph.max_depth)
         self.depth_box.blockSignals(False)
+
+        QTimer.singleShot(300, self._collect_when_idle)
+        self.shown.emit(self.prepared.name)
+
+    def _collect_when_idle(self) -> None:
+        if not self.progress.isVisible():
+            collect_now()
 
     def _failed(self, generation: int, message: str) -> None:
         if generation != self.runner.generation:
@@ -556,30 +561,52 @@ class MainWindow(QMainWindow):
         self.settings.setValue("state", self.saveState())
         if self.core_loaded:
             self.runner.cancel()
+            self.runner.pool.clear()  # queued background counts are not needed any more
             self.runner.wait(5000)
-            self.size_runner.wait(30000)
         super().closeEvent(event)
 
     def _count_sizes(self) -> None:
-        """Parameter counts for the catalogue, built on the meta device in the background."""
+        """Parameter counts for the catalogue: small low-priority tasks (one model each,
+        built on the meta device) that never delay a model the user asked for."""
         from .. import zoo
-        from .workers import Runner
 
-        self.size_runner = Runner(self)
+        self.runner.background_done.connect(lambda pair: self.catalogue.set_size(*pair))
+        self.runner.background(_warm_up)
+        for name in zoo.list_models():
+            self.runner.background(functools.partial(_count_params, name))
 
-        def job(progress):
-            import torch
 
-            sizes = {}
-            for name in zoo.list_models():
-                with torch.device("meta"):
-                    sizes[name] = sum(p.numel() for p in zoo.build(name).parameters())
-            return sizes
+def _warm_up() -> tuple[str, int]:
+    """The process's first trace imports torch's meta kernels and the FLOP counter (GIL-
+    heavy); doing it now, in the background, keeps it out of the first real request."""
+    from ..session import prepare
 
-        self.size_runner.finished.connect(
-            lambda gen, sizes, note: [self.catalogue.set_size(n, s)
-                                      for n, s in (sizes or {}).items()])
-        self.size_runner.submit(job)
+    prepare("resnet18")
+    return _count_params("resnet18")
+
+
+def _count_params(name: str) -> tuple[str, int]:
+    import torch
+
+    from .. import zoo
+
+    with torch.device("meta"):
+        return name, sum(p.numel() for p in zoo.build(name).parameters())
+
+
+def quiet_garbage_collection() -> None:
+    """Python's full collections stop every thread, the UI's included; one triggered by a
+    worker building DenseNet-201's graph paused the event loop for 100-450 ms. So: freeze
+    the start-up heap (torch, Qt), leave automatic collection to the young generations
+    (bounded, a few ms), and run full collections ourselves when the UI is idle."""
+    collect_now()
+    first, second, _ = gc.get_threshold()
+    gc.set_threshold(first, second, 1_000_000)
+
+
+def collect_now() -> None:
+    gc.collect()
+    gc.freeze()  # survivors are long-lived; freed ones are still reclaimed by refcount
 
 
 def about_text() -> str:
