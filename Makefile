@@ -52,6 +52,7 @@ bench: setup
 	$(PY) -m pip install -q fvcore
 	$(PY) benchmarks/graph_bench.py
 	$(PY) benchmarks/summary_bench.py
+	$(PY) benchmarks/inference_bench.py
 
 lint: setup
 	$(PY) -m ruff check explorer tests benchmarks
