@@ -12,11 +12,13 @@ APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-inst
 
 setup: system $(STAMP)
 
-# System packages, only when missing: graphviz's dot, python3-venv, and the libraries Qt
-# needs for a real or offscreen window.
+# System packages, only when missing: graphviz's dot, python3-venv, the libraries Qt
+# needs for a real or offscreen window, and the desktop-file / AppStream validators.
 system:
 	@need=""; \
 	command -v dot >/dev/null 2>&1 || need="$$need graphviz"; \
+	command -v desktop-file-validate >/dev/null 2>&1 || need="$$need desktop-file-utils"; \
+	command -v appstreamcli >/dev/null 2>&1 || need="$$need appstream"; \
 	$(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1 || need="$$need python3-venv python3-pip"; \
 	for lib in libEGL.so.1:libegl1 libGL.so.1:libgl1 libxkbcommon.so.0:libxkbcommon0 \
 	           libfontconfig.so.1:libfontconfig1 libdbus-1.so.3:libdbus-1-3 \

@@ -14,8 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..assets import resource
 from ..graph.trace import trace, trace_zoo
-from ..resources import resource
 from .summary import summarize
 
 _DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int64": 8,

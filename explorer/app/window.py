@@ -43,6 +43,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings("ArchitectureExplorer", "explorer")
         self.setWindowTitle(f"{APP} — loading…")
+        self.setWindowIcon(app_icon())
         self.resize(1400, 900)
         self.prepared = None  # session.Prepared of the model shown
         self.spec = None
@@ -592,6 +593,19 @@ def _count_params(name: str) -> tuple[str, int]:
 
     with torch.device("meta"):
         return name, sum(p.numel() for p in zoo.build(name).parameters())
+
+
+def app_icon():
+    from PySide6.QtGui import QIcon
+
+    from ..assets import RESOURCES
+
+    icon = QIcon(str(RESOURCES / "icons" / "architecture-explorer.svg"))
+    for size in (16, 32, 48, 64, 128, 256):
+        png = RESOURCES / "icons" / f"architecture-explorer-{size}.png"
+        if png.exists():
+            icon.addFile(str(png))
+    return icon
 
 
 def quiet_garbage_collection() -> None:

@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from ..resources import resource
+from ..assets import resource
 from .preprocess import Geometry, to_image_space
 
 

@@ -1,5 +1,6 @@
-"""Where the shipped data lives (resources/ beside the package in a checkout, or inside
-the installed package)."""
+"""Where the shipped data lives: ``explorer/resources`` in an installed wheel (built
+from the checkout's top-level ``resources/``), or ``resources/`` beside the package in a
+checkout."""
 
 from __future__ import annotations
 
