@@ -53,7 +53,7 @@ def test_every_zoo_model_shows_its_folded_graph(qtbot, window):
         expected = fold(graph, default_spec(graph))
         assert len(window.panel.scene.nodes) == len(expected), name
         assert len(window.panel.scene.edges) == expected.nx.number_of_edges(), name
-        assert window.windowTitle() == f"Architecture Explorer — {name}"
+        assert window.windowTitle() == f"Architecture Explorer — {name} (random init)"
 
 
 def test_double_click_folds_and_unfolds(qtbot, window):
@@ -214,3 +214,123 @@ def test_settings_remember_the_last_model(qtbot, window):
     assert window.settings.value("last_model") == "unet"
     window.close()
     assert window.settings.value("geometry") is not None
+
+
+# ---------------------------------------------------------------------- images (part 2)
+def gradient_png(path, w=120, h=90):
+    import numpy as np
+    from PIL import Image
+
+    x = np.linspace(0, 255, w, dtype=np.uint8)[None, :].repeat(h, 0)
+    y = np.linspace(0, 255, h, dtype=np.uint8)[:, None].repeat(w, 1)
+    Image.fromarray(np.stack([x, y, 255 - x], -1), "RGB").save(path)
+    return path
+
+
+def drop(window, path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(50, 50), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(event)
+
+
+def test_drop_an_image_fills_feature_maps_and_selection_switches_them(qtbot, window, tmp_path):
+    load(qtbot, window, "resnet18")
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        drop(window, gradient_png(tmp_path / "in.png"))
+    from PySide6.QtWidgets import QProgressBar
+
+    inf = window.inference
+    assert inf.features.act is not None
+    bars = [b for b in inf.predictions.bars.findChildren(QProgressBar)
+            if b.objectName() == "top_k"]
+    assert len(bars) == 5
+    generation = inf.runner.generation
+    window.select_node("layer1.0.add")  # a functional node: the residual sum
+    assert "layer1.0.add" in inf.features.title.text() and inf.features.act.shape[0] == 64
+    window.select_node("layer4.1.conv2")
+    assert "layer4.1.conv2" in inf.features.title.text() and inf.features.act.shape[0] == 512
+    assert inf.runner.generation == generation  # from the cache, the model did not run again
+    inf.features.show_channel(3)
+    assert "channel 3" in inf.features.stats.text()
+
+
+def test_segmentation_overlay_has_the_images_size(qtbot, window, tmp_path):
+    load(qtbot, window, "unet_padded", options={"base_width": 4, "in_channels": 3},
+         input_shape=(1, 3, 64, 64))
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        window.inference.open_image(str(gradient_png(tmp_path / "seg.png", 150, 100)))
+    result = window.inference.result
+    assert result.mask.shape == (100, 150)
+    assert window.inference.predictions.composed().size == (150, 100)
+    window.inference.predictions.mask_only.setChecked(True)
+    assert window.inference.predictions.composed().size == (150, 100)
+    assert window.inference.predictions.legend.count() >= 1
+    assert window.inference.export("side-by-side", str(tmp_path / "sbs.png"))
+
+
+def test_loading_weights_changes_predictions_and_title(qtbot, window, tmp_path):
+    import torch
+
+    load(qtbot, window, "resnet18")
+    assert window.windowTitle().endswith("(random init)")
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        window.inference.open_image(str(gradient_png(tmp_path / "a.png")))
+    before = [p["index"] for p in window.inference.result.top_k]
+    torch.manual_seed(123)
+    other = zoo.build("resnet18")
+    with torch.no_grad():
+        other.fc.bias.zero_()
+        other.fc.bias[999] = 100.0  # these weights answer class 999 whatever the image
+    torch.save(other.state_dict(), tmp_path / "mine.pth")
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        window.inference.load_weights(str(tmp_path / "mine.pth"))
+    after = [p["index"] for p in window.inference.result.top_k]
+    assert after != before and after[0] == 999
+    assert window.windowTitle().endswith("(mine.pth)")
+
+
+def test_bad_image_and_wrong_weights_show_errors_and_the_app_keeps_working(
+        qtbot, window, tmp_path):
+    import torch
+
+    load(qtbot, window, "resnet18")
+    (tmp_path / "broken.jpg").write_text("not an image at all")
+    assert not window.inference.open_image(str(tmp_path / "broken.jpg"))
+    assert "broken.jpg: not an image" in window.warnings[-1]
+    torch.save(zoo.build("lenet5").state_dict(), tmp_path / "lenet.pth")
+    window.inference.load_weights(str(tmp_path / "lenet.pth"))
+    qtbot.waitUntil(lambda: any("does not fit this model" in w for w in window.warnings),
+                    timeout=TIMEOUT)
+    assert window.windowTitle().endswith("(random init)")
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        window.inference.open_image(str(gradient_png(tmp_path / "good.png")))
+    assert len(window.inference.result.top_k) == 5
+
+
+def test_ui_stays_responsive_while_vgg16_runs_an_image(qtbot, window, tmp_path):
+    load(qtbot, window, "vgg16")
+    window.runner.wait(TIMEOUT)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        window.inference.open_image(str(gradient_png(tmp_path / "v.png")))
+    timer.stop()
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(gaps) > 5
+    assert max(gaps) < 0.1, f"longest gap {max(gaps) * 1000:.0f} ms"
+
+
+def test_demo_weights_make_a_meaningful_overlay(qtbot, window):
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        window.inference.load_demo()
+    result = window.inference.result
+    labels = {c["label"] for c in result.classes}
+    assert "background" in labels and labels & {"circle", "square", "triangle"}
+    assert window.windowTitle().endswith("(unet_shapes.safetensors)")

@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self.search_hits: list[str] = []
         self.search_pos = -1
         self.pending_generation = 0
+        self.selected_node: str | None = None
         self._build_status_bar()
         self._build_menus()
         placeholder = QLabel("Loading PyTorch…", alignment=Qt.AlignCenter)
@@ -112,18 +113,29 @@ class MainWindow(QMainWindow):
         box.addLayout(row)
         box.addWidget(self.table_view)
 
+        from .inference_dock import InferenceController
+
+        self.inference = InferenceController(self, self.runner.pool)
+        self.inference.weightsChanged.connect(lambda _: self._update_title())
         self.docks = {}
         for key, title, widget, area in (
                 ("catalogue", "Models", self.catalogue, Qt.LeftDockWidgetArea),
                 ("options", "Options", self.options, Qt.LeftDockWidgetArea),
                 ("inspector", "Layer", self.inspector, Qt.RightDockWidgetArea),
-                ("table", "Layer table", table_box, Qt.BottomDockWidgetArea)):
+                ("image", "Image", self.inference.predictions, Qt.RightDockWidgetArea),
+                ("table", "Layer table", table_box, Qt.BottomDockWidgetArea),
+                ("features", "Feature maps", self.inference.features,
+                 Qt.BottomDockWidgetArea)):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{key}")
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             self.view_menu.addAction(dock.toggleViewAction())
             self.docks[key] = dock
+        self.tabifyDockWidget(self.docks["table"], self.docks["features"])
+        self.docks["table"].raise_()
+        self.setAcceptDrops(True)
+        self._build_inference_menus()
         self._build_toolbar()
         state = self.settings.value("state")
         if isinstance(state, QByteArray):
@@ -290,7 +302,7 @@ class MainWindow(QMainWindow):
             if changed or self.options.info is None or self.options.info.name != p.name:
                 self.options.show_model(p.info, p.options, p.input_shape)
             self.catalogue.select(p.name)
-            self.setWindowTitle(f"{APP} — {p.name}")
+            self._update_title()
             self.settings.setValue("last_model", p.name)
             self.status_label.setText(
                 f"{p.name}: {len(p.graph)} layers, {len(p.view)} shown "
@@ -310,7 +322,14 @@ class MainWindow(QMainWindow):
         self.depth_box.blockSignals(False)
 
         QTimer.singleShot(300, self._collect_when_idle)
+        if kind == "model" and self.inference.image is not None:
+            self.inference.run()  # the image goes through the new model at once
         self.shown.emit(self.prepared.name)
+
+    def _update_title(self) -> None:
+        if self.prepared is not None:
+            self.setWindowTitle(f"{APP} — {self.prepared.name} "
+                                f"({self.inference.weights_label})")
 
     def _collect_when_idle(self) -> None:
         if not self.progress.isVisible():
@@ -396,6 +415,8 @@ class MainWindow(QMainWindow):
             if proxy_index.isValid() and self.table_view.currentIndex().row() != proxy_index.row():
                 self.table_view.selectRow(proxy_index.row())
         self.inspector.show_node(node_id, self.prepared.view.nx.nodes[node_id], row)
+        self.selected_node = node_id
+        self.inference.show_node(node_id)
         item = self.panel.scene.nodes.get(node_id)
         if item is not None and not item.isSelected():
             self.panel.scene.select_node(node_id)
@@ -536,6 +557,97 @@ class MainWindow(QMainWindow):
             Path(path).write_text(writer(self.prepared.table))
             self.status_label.setText(f"Exported {path}")
 
+    # ---------------------------------------------------------------- images
+    def _build_inference_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.actions()[0].menu()
+        first = file.actions()[0]
+        for text, slot, key in (("Open image…", self.ask_image, "Ctrl+I"),
+                                ("Paste image", self.paste_image, QKeySequence.Paste),
+                                ("Load weights…", self.ask_weights, "Ctrl+W")):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(key))
+            action.triggered.connect(slot)
+            file.insertAction(first, action)
+        export = file.addMenu("Export image results")
+        for what in ("features", "overlay", "side-by-side"):
+            export.addAction(f"{what.capitalize()} as PNG…",
+                             functools.partial(self.ask_export_image, what))
+        model = bar.actions()[2].menu()
+        self._action(model, "Load demo weights", self.inference.load_demo)
+        device = bar.addMenu("&Device")
+        group = QActionGroup(self)
+        from ..inference.devices import available_devices
+
+        for name in available_devices():
+            action = QAction(name.upper() if name == "cpu" else name, self, checkable=True)
+            action.setChecked(name == str(self.inference.device) or
+                              name == self.inference.device.type)
+            action.triggered.connect(functools.partial(self.inference.set_device, name))
+            group.addAction(action)
+            device.addAction(action)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        data = event.mimeData()
+        paths = [u.toLocalFile() for u in data.urls() if u.isLocalFile()]
+        if paths:
+            models = [p for p in paths if p.endswith(".py")]
+            if models:
+                self.open_model_file(models[0])
+            images = [p for p in paths if not p.endswith(".py")]
+            if images:
+                self.inference.open_image(images[0])
+        elif data.hasImage():
+            self._set_qimage(data.imageData(), "dropped image")
+        event.acceptProposedAction()
+
+    def paste_image(self) -> None:
+        clip = QApplication.clipboard()
+        if clip.mimeData().hasUrls():
+            paths = [u.toLocalFile() for u in clip.mimeData().urls() if u.isLocalFile()]
+            if paths:
+                self.inference.open_image(paths[0])
+                return
+        image = clip.image()
+        if image.isNull():
+            self.status_label.setText("The clipboard holds no image")
+            return
+        self._set_qimage(image, "pasted image")
+
+    def _set_qimage(self, qimage, name: str) -> None:
+        from PIL import Image
+
+        from ..inference.imaging import to_rgb
+
+        qimage = qimage.convertToFormat(qimage.Format.Format_RGBA8888)
+        data = bytes(qimage.constBits())[: qimage.sizeInBytes()]
+        img = Image.frombuffer("RGBA", (qimage.width(), qimage.height()), data, "raw",
+                               "RGBA", qimage.bytesPerLine(), 1)
+        self.inference.set_image(to_rgb(img), name)
+
+    def ask_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open image", "", "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp "
+            "*.gif);;All files (*)")
+        if path:
+            self.inference.open_image(path)
+
+    def ask_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load weights", "",
+                                              "Weights (*.pth *.pt *.safetensors)")
+        if path:
+            self.inference.load_weights(path)
+
+    def ask_export_image(self, what: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {what}", f"{what}.png",
+                                              "PNG (*.png)")
+        if path and self.inference.export(what, path):
+            self.status_label.setText(f"Exported {path}")
+
     # ---------------------------------------------------------------- compare and lessons
     def ask_compare(self) -> None:
         from .. import zoo
@@ -562,6 +674,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("state", self.saveState())
         if self.core_loaded:
             self.runner.cancel()
+            self.inference.runner.cancel()
             self.runner.pool.clear()  # queued background counts are not needed any more
             self.runner.wait(5000)
         super().closeEvent(event)

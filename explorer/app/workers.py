@@ -85,10 +85,12 @@ class Runner(QObject):
     failed = Signal(int, str)
     background_done = Signal(object)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:
         super().__init__(parent)
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(1)  # tracing is not re-entrant; queue, newest wins
+        if pool is None:
+            pool = QThreadPool(self)
+            pool.setMaxThreadCount(1)  # tracing is not re-entrant; queue, newest wins
+        self.pool = pool  # runners may share it: then one worker thread serves them all
         self.generation = 0
         self._current: Progress | None = None
 

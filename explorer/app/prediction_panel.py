@@ -1,0 +1,149 @@
+"""The image and what the model makes of it: top-5 bars for classification; for
+segmentation the overlay with an opacity slider, a mask-only toggle and a legend with
+pixel shares; Grad-CAM for a chosen class; PNG exports."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..inference.predictions import colorize, overlay, voc_palette
+from ..inference.render import heat_overlay
+
+
+def to_pixmap(img: Image.Image) -> QPixmap:
+    rgb = img.convert("RGB")
+    data = rgb.tobytes()
+    qimage = QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format_RGB888)
+    return QPixmap.fromImage(qimage.copy())
+
+
+class PredictionPanel(QWidget):
+    gradcamRequested = Signal(int)  # class index
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.result = None
+        self.labels: tuple[str, ...] = ()
+        self.picture = QLabel("No image yet: drop one on the window, or File ▸ Open image…",
+                              alignment=Qt.AlignCenter)
+        self.picture.setMinimumSize(240, 200)
+        self.picture.setWordWrap(True)
+        self.bars = QWidget()
+        self.bars_layout = QVBoxLayout(self.bars)
+        self.bars_layout.setContentsMargins(0, 0, 0, 0)
+        self.opacity = QSlider(Qt.Horizontal, minimum=0, maximum=100, value=55)
+        self.opacity.valueChanged.connect(self.redraw)
+        self.mask_only = QCheckBox("mask only")
+        self.mask_only.toggled.connect(self.redraw)
+        self.legend = QListWidget()
+        self.legend.setMaximumHeight(150)
+        self.cam_class = QComboBox()
+        self.cam_button = QPushButton("Grad-CAM")
+        self.cam_button.clicked.connect(
+            lambda: self.gradcamRequested.emit(int(self.cam_class.currentData() or 0)))
+        self.cam: np.ndarray | None = None
+        seg = QHBoxLayout()
+        seg.addWidget(QLabel("opacity"))
+        seg.addWidget(self.opacity, 1)
+        seg.addWidget(self.mask_only)
+        self.seg_box = QWidget()
+        sl = QVBoxLayout(self.seg_box)
+        sl.setContentsMargins(0, 0, 0, 0)
+        sl.addLayout(seg)
+        sl.addWidget(self.legend)
+        cam = QHBoxLayout()
+        cam.addWidget(self.cam_class, 1)
+        cam.addWidget(self.cam_button)
+        self.cam_box = QWidget()
+        self.cam_box.setLayout(cam)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.picture, 1)
+        layout.addWidget(self.bars)
+        layout.addWidget(self.seg_box)
+        layout.addWidget(self.cam_box)
+        self.seg_box.hide()
+        self.cam_box.hide()
+
+    def show_result(self, result, labels: tuple[str, ...]) -> None:
+        self.result, self.labels, self.cam = result, labels, None
+        while self.bars_layout.count():
+            self.bars_layout.takeAt(0).widget().deleteLater()
+        self.seg_box.setVisible(result.task == "segmentation")
+        self.cam_box.setVisible(result.task == "classification")
+        if result.task == "classification":
+            self.cam_class.clear()
+            for p in result.top_k:
+                bar = QProgressBar(maximum=1000, value=int(1000 * p["prob"]))
+                bar.setFormat(f"{p['label']}  {100 * p['prob']:.1f}%")
+                bar.setObjectName("top_k")
+                self.bars_layout.addWidget(bar)
+                self.cam_class.addItem(p["label"], p["index"])
+        else:
+            self.legend.clear()
+            palette = voc_palette()
+            for c in result.classes:
+                item = QListWidgetItem(f"{c['label']}: {100 * c['share']:.1f}%")
+                swatch = QPixmap(14, 14)
+                swatch.fill(QColor(*palette[c["index"]].tolist()))
+                item.setIcon(QIcon(swatch))
+                self.legend.addItem(item)
+        self.redraw()
+
+    def show_cam(self, cam: np.ndarray) -> None:
+        self.cam = cam
+        self.redraw()
+
+    def composed(self) -> Image.Image | None:
+        """What the picture shows: the image, its overlay, its mask or its Grad-CAM."""
+        r = self.result
+        if r is None:
+            return None
+        if r.task == "segmentation" and r.mask is not None:
+            if self.mask_only.isChecked():
+                return colorize(r.mask)
+            return overlay(r.image, r.mask, self.opacity.value() / 100)
+        if self.cam is not None:
+            from ..inference.preprocess import to_image_space
+
+            return heat_overlay(r.image, to_image_space(self.cam, r.geometry,
+                                                        Image.BILINEAR), 0.5)
+        return r.image
+
+    def side_by_side(self) -> Image.Image | None:
+        shown = self.composed()
+        if shown is None:
+            return None
+        base = self.result.image.convert("RGB")
+        out = Image.new("RGB", (base.width * 2 + 8, base.height), "white")
+        out.paste(base, (0, 0))
+        out.paste(shown.convert("RGB").resize(base.size), (base.width + 8, 0))
+        return out
+
+    def redraw(self, *_) -> None:
+        img = self.composed()
+        if img is None:
+            return
+        pix = to_pixmap(img)
+        self.picture.setPixmap(pix.scaled(self.picture.size(), Qt.KeepAspectRatio,
+                                          Qt.SmoothTransformation))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.redraw()
