@@ -13,10 +13,10 @@ from torch import nn
 
 from .registry import Option, register_model
 from .segmentation_parts import VGG16_STAGES, VGGStage
-from .segnet import DECODER, DecoderStage
+from .segnet import DECODER, DecoderStage, SwitchedEncoderDecoder
 
 
-class DeconvNet(nn.Module):
+class DeconvNet(SwitchedEncoderDecoder):
     def __init__(self, num_classes: int = 21) -> None:
         super().__init__()
         for i, (cin, cout, n) in enumerate(VGG16_STAGES, 1):
@@ -30,15 +30,9 @@ class DeconvNet(nn.Module):
         self.classifier = nn.Conv2d(64, num_classes, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        switches = []
-        for i in range(1, 6):
-            x, indices, size = getattr(self, f"enc{i}")(x)
-            switches.append((indices, size))
+        x, switches = self.encode(x)
         x = self.deconv_fc6(self.fc7(self.fc6(x)))
-        for i in range(5, 0, -1):
-            indices, size = switches[i - 1]
-            x = getattr(self, f"dec{i}")(x, indices, size)
-        return self.classifier(x)
+        return self.classifier(self.decode(x, switches))
 
 
 register_model(

@@ -86,7 +86,31 @@ def make_shortcut(kind: str, in_planes: int, out_planes: int, stride: int,
     return nn.Sequential(conv1x1(in_planes, out_planes, stride), nn.BatchNorm2d(out_planes))
 
 
-class BasicBlock(nn.Module):
+class _Block(nn.Module):
+    """What every block does after its convolutions: SE, then the shortcut."""
+
+    se: nn.Module | None
+    downsample: nn.Module | None
+    residual: bool
+
+    def _post(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Post-activation (He 2015): in-place add, as torchvision does, then ReLU."""
+        if self.se is not None:
+            out = self.se(out)
+        if self.residual:
+            out += x if self.downsample is None else self.downsample(x)
+        return self.relu(out)
+
+    def _pre(self, out: torch.Tensor, x: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:
+        """Pre-activation (He 2016): a projection sees the pre-activated input."""
+        if self.se is not None:
+            out = self.se(out)
+        if not self.residual:
+            return out
+        return out + (x if self.downsample is None else self.downsample(pre))
+
+
+class BasicBlock(_Block):
     expansion = 1
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1,
@@ -104,15 +128,10 @@ class BasicBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        if self.se is not None:
-            out = self.se(out)
-        if self.residual:
-            out += x if self.downsample is None else self.downsample(x)
-        return self.relu(out)
+        return self._post(self.bn2(self.conv2(out)), x)
 
 
-class Bottleneck(nn.Module):
+class Bottleneck(_Block):
     expansion = 4
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1,
@@ -134,15 +153,10 @@ class Bottleneck(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        if self.se is not None:
-            out = self.se(out)
-        if self.residual:
-            out += x if self.downsample is None else self.downsample(x)
-        return self.relu(out)
+        return self._post(self.bn3(self.conv3(out)), x)
 
 
-class PreActBasicBlock(nn.Module):
+class PreActBasicBlock(_Block):
     expansion = 1
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1,
@@ -161,15 +175,10 @@ class PreActBasicBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pre = self.relu(self.bn1(x))
         out = self.conv1(pre)
-        out = self.conv2(self.relu(self.bn2(out)))
-        if self.se is not None:
-            out = self.se(out)
-        if not self.residual:
-            return out
-        return out + (x if self.downsample is None else self.downsample(pre))
+        return self._pre(self.conv2(self.relu(self.bn2(out))), x, pre)
 
 
-class PreActBottleneck(nn.Module):
+class PreActBottleneck(_Block):
     expansion = 4
 
     def __init__(self, inplanes: int, planes: int, stride: int = 1,
@@ -192,12 +201,7 @@ class PreActBottleneck(nn.Module):
         pre = self.relu(self.bn1(x))
         out = self.conv1(pre)
         out = self.conv2(self.relu(self.bn2(out)))
-        out = self.conv3(self.relu(self.bn3(out)))
-        if self.se is not None:
-            out = self.se(out)
-        if not self.residual:
-            return out
-        return out + (x if self.downsample is None else self.downsample(pre))
+        return self._pre(self.conv3(self.relu(self.bn3(out))), x, pre)
 
 
 class ResNet(nn.Module):

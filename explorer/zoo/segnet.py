@@ -35,7 +35,24 @@ class DecoderStage(nn.Module):
         return self.conv(self.unpool(x, indices, output_size=size))
 
 
-class SegNet(nn.Module):
+class SwitchedEncoderDecoder(nn.Module):
+    """Stages enc1..enc5 whose max-pool indices drive the unpooling of dec5..dec1."""
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, list]:
+        switches = []
+        for i in range(1, 6):
+            x, indices, size = getattr(self, f"enc{i}")(x)
+            switches.append((indices, size))
+        return x, switches
+
+    def decode(self, x: torch.Tensor, switches: list) -> torch.Tensor:
+        for i in range(5, 0, -1):
+            indices, size = switches[i - 1]
+            x = getattr(self, f"dec{i}")(x, indices, size)
+        return x
+
+
+class SegNet(SwitchedEncoderDecoder):
     def __init__(self, num_classes: int = 21, in_channels: int = 3) -> None:
         super().__init__()
         stages = [(in_channels, *VGG16_STAGES[0][1:]), *VGG16_STAGES[1:]]
@@ -46,14 +63,8 @@ class SegNet(nn.Module):
         self.classifier = nn.Conv2d(64, num_classes, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        skips = []
-        for i in range(1, 6):
-            x, indices, size = getattr(self, f"enc{i}")(x)
-            skips.append((indices, size))
-        for i in range(5, 0, -1):
-            indices, size = skips[i - 1]
-            x = getattr(self, f"dec{i}")(x, indices, size)
-        return self.classifier(x)
+        x, switches = self.encode(x)
+        return self.classifier(self.decode(x, switches))
 
 
 register_model(
