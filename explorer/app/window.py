@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import gc
 import platform
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,7 @@ class MainWindow(QMainWindow):
             line_height=14.0)
         self.core_loaded = True
         quiet_garbage_collection()
+        responsive_threads()
         self._count_sizes()
 
     def _build_status_bar(self) -> None:
@@ -719,6 +721,12 @@ def app_icon():
         if png.exists():
             icon.addFile(str(png))
     return icon
+
+
+def responsive_threads() -> None:
+    """The UI thread takes the GIL back from a busy worker after at most this long
+    (Python's default is 5 ms; each event-loop callback may wait that long)."""
+    sys.setswitchinterval(0.002)
 
 
 def quiet_garbage_collection() -> None:
