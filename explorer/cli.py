@@ -349,9 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv == ["--self-test"] or all(
-            a.endswith(".py") and Path(a).is_file() for a in argv):
-        from .app.main import launch  # no arguments, or model files to open: the GUI
+    if not argv or argv == ["--self-test"] or all(Path(a).is_file() for a in argv):
+        from .app.main import launch  # no arguments, or files to open ("Open with"): the GUI
 
         return launch(argv)
     parser = build_parser()

@@ -334,3 +334,19 @@ def test_demo_weights_make_a_meaningful_overlay(qtbot, window):
     labels = {c["label"] for c in result.classes}
     assert "background" in labels and labels & {"circle", "square", "triangle"}
     assert window.windowTitle().endswith("(unet_shapes.safetensors)")
+
+
+def test_open_with_an_image_runs_it_once_the_model_is_built(qtbot, window, tmp_path,
+                                                            monkeypatch):
+    import explorer.app.main as app_main
+    from explorer.cli import main
+
+    seen = []
+    monkeypatch.setattr(app_main, "launch", lambda argv: seen.append(argv) or 0)
+    image = gradient_png(tmp_path / "open-with.png")
+    assert main([str(image)]) == 0 and seen == [[str(image)]]  # the desktop's "Open with"
+    window.inference.open_image(str(image))  # before any model: kept until one is built
+    assert window.inference.result is None
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        window.open_model("resnet18")
+    assert len(window.inference.result.top_k) == 5

@@ -65,11 +65,14 @@ def launch(argv: list[str] | None = None) -> int:
         last = str(window.settings.value("last_model", "resnet34"))
         from .. import zoo
 
-        files = [a for a in argv if a.endswith(".py") and os.path.isfile(a)]
-        if files:  # "Open with" a model file from the desktop
-            window.open_model_file(files[0])
+        models = [a for a in argv if a.endswith(".py") and os.path.isfile(a)]
+        images = [a for a in argv if not a.endswith(".py") and os.path.isfile(a)]
+        if models:  # "Open with" a model file from the desktop
+            window.open_model_file(models[0])
         else:
             window.open_model(last if last in zoo.list_models() else "resnet34")
+        if images:  # "Open with" an image: it runs through the model as soon as it is built
+            window.inference.open_image(images[0])
         if os.environ.get("EXPLORER_REPORT_STARTUP"):
             print(f"core loaded at {time.time():.3f}", flush=True)
         if os.environ.get("EXPLORER_QUIT_AFTER_LOAD"):
