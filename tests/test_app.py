@@ -239,7 +239,8 @@ def drop(window, path):
 
 def test_drop_an_image_fills_feature_maps_and_selection_switches_them(qtbot, window, tmp_path):
     load(qtbot, window, "resnet18")
-    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+    with qtbot.waitSignals([window.inference.ran, window.inference.mapsShown],
+                           timeout=TIMEOUT):
         drop(window, gradient_png(tmp_path / "in.png"))
     from PySide6.QtWidgets import QProgressBar
 
@@ -249,9 +250,11 @@ def test_drop_an_image_fills_feature_maps_and_selection_switches_them(qtbot, win
             if b.objectName() == "top_k"]
     assert len(bars) == 5
     generation = inf.runner.generation
-    window.select_node("layer1.0.add")  # a functional node: the residual sum
+    with qtbot.waitSignal(inf.mapsShown, timeout=TIMEOUT):
+        window.select_node("layer1.0.add")  # a functional node: the residual sum
     assert "layer1.0.add" in inf.features.title.text() and inf.features.act.shape[0] == 64
-    window.select_node("layer4.1.conv2")
+    with qtbot.waitSignal(inf.mapsShown, timeout=TIMEOUT):
+        window.select_node("layer4.1.conv2")
     assert "layer4.1.conv2" in inf.features.title.text() and inf.features.act.shape[0] == 512
     assert inf.runner.generation == generation  # from the cache, the model did not run again
     inf.features.show_channel(3)

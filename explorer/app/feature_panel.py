@@ -21,6 +21,21 @@ from ..inference.render import as_chw, channel_grid, channel_stats, top_channels
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 MAX_CHANNELS = 256
+MAX_SIDE = 1024  # grids are shown downsampled beyond this; hover still reads full values
+
+
+def compute_maps(act, sort: bool, scale: str) -> dict:
+    """Everything the panel draws, computed off the UI thread: VGG-16's first layers
+    (64 maps of 224x224) took over 100 ms of numpy work on the UI thread."""
+    a = as_chw(np.asarray(act, dtype=np.float32))
+    n = a.shape[0]
+    order = top_channels(a, min(n, MAX_CHANNELS)) if sort or n > MAX_CHANNELS else np.arange(n)
+    grid, cols = channel_grid(a, order, scale)
+    full = grid.shape
+    step = max(1, int(np.ceil(max(full) / MAX_SIDE)))
+    hist, edges = np.histogram(a.reshape(-1), bins=60)
+    return {"act": a, "order": order, "grid": np.nan_to_num(grid[::step, ::step], nan=-0.05),
+            "full": full, "cols": cols, "hist": (hist, edges), "stats": channel_stats(a)}
 
 
 class FeaturePanel(QWidget):
@@ -80,31 +95,38 @@ class FeaturePanel(QWidget):
         layout.addWidget(self.layer_hist)
 
     def show_activation(self, name: str, act) -> None:
-        a = as_chw(np.asarray(act, dtype=np.float32))
-        self.act = a
-        self.title.setText(f"<b>{name}</b> — {a.shape[0]} channels of {a.shape[1]}×{a.shape[2]}"
+        """Compute in the background (``self.compute`` is set by the window to submit to
+        its worker); without one, compute here."""
+        self.name = name
+        self.pending_act = act
+        job = (act, self.sort.isChecked(), self.scale.currentData())
+        if getattr(self, "compute", None) is not None:
+            self.compute(job, self.show_maps)
+        else:
+            self.show_maps(compute_maps(*job))
+
+    def show_maps(self, maps: dict) -> None:
+        a = maps["act"]
+        self.act, self.order, self.cols, self.stats_all = (a, maps["order"], maps["cols"],
+                                                           maps["stats"])
+        self.title.setText(f"<b>{self.name}</b> — {a.shape[0]} channels of "
+                           f"{a.shape[1]}×{a.shape[2]}"
                            + (f" (the {MAX_CHANNELS} most active shown)"
                               if a.shape[0] > MAX_CHANNELS else ""))
-        values = a.reshape(-1)
-        hist, edges = np.histogram(values, bins=60)
+        hist, edges = maps["hist"]
         self.layer_hist.clear()
         self.layer_hist.plot(edges, hist, stepMode="center", fillLevel=0,
                              brush=(47, 109, 181, 120))
-        self.redraw()
-        self.show_channel(int(self.order[0]) if self.order is not None and len(self.order) else 0)
+        self.cell = (a.shape[1] + 1, a.shape[2] + 1)
+        self.grid_image.setImage(maps["grid"], levels=(-0.05, 1.0))
+        h, w = maps["full"]
+        self.grid_image.setRect(0, 0, w, h)  # view units stay full-resolution pixels
+        self.grid_box.autoRange()
+        self.show_channel(int(self.order[0]) if len(self.order) else 0)
 
     def redraw(self) -> None:
-        if self.act is None:
-            return
-        n = self.act.shape[0]
-        if self.sort.isChecked() or n > MAX_CHANNELS:
-            self.order = top_channels(self.act, min(n, MAX_CHANNELS))
-        else:
-            self.order = np.arange(n)
-        grid, self.cols = channel_grid(self.act, self.order, self.scale.currentData())
-        self.cell = (self.act.shape[1] + 1, self.act.shape[2] + 1)
-        self.grid_image.setImage(np.nan_to_num(grid, nan=-0.05), levels=(-0.05, 1.0))
-        self.grid_box.autoRange()
+        if self.act is not None:
+            self.show_activation(self.name, self.act)
 
     def channel_at(self, x: float, y: float) -> int | None:
         if self.act is None or x < 0 or y < 0:
@@ -141,7 +163,7 @@ class FeaturePanel(QWidget):
         self.channel_hist.clear()
         self.channel_hist.plot(edges, hist, stepMode="center", fillLevel=0,
                                brush=(214, 39, 40, 120))
-        stats = channel_stats(self.act)
+        stats = self.stats_all
         self.stats.setText(f"channel {ch}: mean {stats['mean'][ch]:.4g}, max "
                            f"{stats['max'][ch]:.4g}, min {stats['min'][ch]:.4g}, "
                            f"sparsity {100 * stats['sparsity'][ch]:.1f}%")

@@ -27,6 +27,7 @@ def _oom_errors() -> tuple[type, ...]:
 
 class InferenceController(QObject):
     ran = Signal()  # a result is shown
+    mapsShown = Signal()  # the feature-map panel shows the selected node
     weightsChanged = Signal(str)
 
     def __init__(self, window, pool) -> None:
@@ -38,6 +39,9 @@ class InferenceController(QObject):
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(self._failed)
         self.features = FeaturePanel()
+        self.maps_runner = Runner(self, pool=pool)
+        self.maps_runner.finished.connect(self._maps_ready)
+        self.features.compute = self._compute_maps
         self.predictions = PredictionPanel()
         self.predictions.gradcamRequested.connect(self.grad_cam)
         self.device = choose_device()
@@ -178,6 +182,17 @@ class InferenceController(QObject):
         except KeyError:
             return
         self.features.show_activation(node, act.numpy())
+
+    def _compute_maps(self, job: tuple, callback) -> None:
+        from .feature_panel import compute_maps
+
+        self._maps_callback = callback
+        self.maps_runner.submit(lambda progress: compute_maps(*job))
+
+    def _maps_ready(self, generation: int, maps, note: str) -> None:
+        if maps is not None and self.maps_runner.is_current(generation):
+            self._maps_callback(maps)
+            self.mapsShown.emit()
 
     # ------------------------------------------------------------------ weights
     def load_weights(self, path: str, then=None) -> int | None:
