@@ -55,13 +55,6 @@ def _parse_shape(text: str | None) -> tuple[int, ...] | None:
     return shape
 
 
-def _human(n: float) -> str:
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= scale:
-            return f"{n / scale:.2f}{unit}"
-    return str(int(n))
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     names = zoo.list_models(args.pattern, task=args.task)
     if not names:
@@ -74,6 +67,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from .export.table_export import human
+
     info = zoo.get_info(args.name)
     model = zoo.build(args.name, **_parse_options(args.option))
     params = sum(p.numel() for p in model.parameters())
@@ -82,7 +77,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"  task        {info.task}")
     print(f"  paper       {info.paper} ({info.year})")
     print(f"  input       {'x'.join(map(str, zoo.input_shape(args.name)))}")
-    print(f"  params      {params:,} ({_human(params)})")
+    print(f"  params      {params:,} ({human(params)})")
     print(f"  labels      {info.labels or 'numbered classes'}")
     print(f"  torchvision {'weights load as-is' if info.torchvision else 'no'}")
     print("  options:")

@@ -39,8 +39,11 @@ def compute_maps(act, sort: bool, scale: str) -> dict:
 
 
 class FeaturePanel(QWidget):
-    def __init__(self, parent=None) -> None:
+    def __init__(self, compute=None, parent=None) -> None:
+        """``compute(job, callback)`` runs ``compute_maps(*job)`` in the background and
+        hands the result to ``callback``; without it the maps are computed here."""
         super().__init__(parent)
+        self.compute = compute
         self.act: np.ndarray | None = None
         self.order: np.ndarray | None = None
         self.cols = 1
@@ -95,12 +98,9 @@ class FeaturePanel(QWidget):
         layout.addWidget(self.layer_hist)
 
     def show_activation(self, name: str, act) -> None:
-        """Compute in the background (``self.compute`` is set by the window to submit to
-        its worker); without one, compute here."""
         self.name = name
-        self.pending_act = act
         job = (act, self.sort.isChecked(), self.scale.currentData())
-        if getattr(self, "compute", None) is not None:
+        if self.compute is not None:
             self.compute(job, self.show_maps)
         else:
             self.show_maps(compute_maps(*job))

@@ -38,10 +38,9 @@ class InferenceController(QObject):
         self.runner = Runner(self, pool=pool)  # same worker thread as tracing
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(self._failed)
-        self.features = FeaturePanel()
         self.maps_runner = Runner(self, pool=pool)
         self.maps_runner.finished.connect(self._maps_ready)
-        self.features.compute = self._compute_maps
+        self.features = FeaturePanel(compute=self._compute_maps)
         self.predictions = PredictionPanel()
         self.predictions.gradcamRequested.connect(self.grad_cam)
         self.device = choose_device()

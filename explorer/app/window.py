@@ -52,7 +52,6 @@ class MainWindow(QMainWindow):
         self.core_loaded = False
         self.search_hits: list[str] = []
         self.search_pos = -1
-        self.pending_generation = 0
         self.selected_node: str | None = None
         self._build_status_bar()
         self._build_menus()
@@ -249,9 +248,9 @@ class MainWindow(QMainWindow):
         measure, direction = self.measure, self.direction
         job = functools.partial(self._prepare_job, prepare, name, options, input_shape, spec,
                                 direction, measure)
-        self.pending_generation = self.runner.submit(job)
+        generation = self.runner.submit(job)
         self._busy(True)
-        return self.pending_generation
+        return generation
 
     @staticmethod
     def _prepare_job(prepare, name, options, input_shape, spec, direction, measure, progress):
@@ -282,9 +281,9 @@ class MainWindow(QMainWindow):
             view, lay = relayout(graph, spec, direction, measure)
             return ("layout", spec, direction, (view, lay), summarize(graph, spec=spec))
 
-        self.pending_generation = self.runner.submit(job)
+        generation = self.runner.submit(job)
         self._busy(True)
-        return self.pending_generation
+        return generation
 
     def _finished(self, generation: int, result: Any, note: str) -> None:
         if not self.runner.is_current(generation):

@@ -10,7 +10,6 @@ sits inside one folded block is, at that level, just the block's input.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -209,10 +208,3 @@ def parent_block(node_id: str, graph: LayerGraph, view: LayerGraph) -> str | Non
     data = view.nx.nodes[node_id]
     hier = data["path"].split(".") if data.get("folded") else graph.hierarchy(node_id)
     return ".".join(hier[:-1]) or None
-
-
-def members_of(view: LayerGraph, node_ids: Iterable[str]) -> list[str]:
-    out: list[str] = []
-    for n in node_ids:
-        out.extend(view.nx.nodes[n].get("members") or [n])
-    return out

@@ -131,7 +131,6 @@ class _Recorder(TorchFunctionMode):
         self.pending: dict[int, list[torch.Tensor]] = {}
         self.flop_counter = FlopCounterMode(display=False) if count_flops else None
         self.flops_at: dict[int, int] = {}
-        self.unused: dict[str, tuple[int, int]] = {}
 
     # -- bookkeeping ------------------------------------------------------------------
     def _unique(self, base: str) -> str:
