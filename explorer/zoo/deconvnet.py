@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from .registry import Option, register_model
-from .segmentation_parts import VGG16_STAGES, VGGStage
-from .segnet import DECODER, DecoderStage, SwitchedEncoderDecoder
+from .segmentation_parts import VGG16_DECODER, VGG16_STAGES, VGGStage
+from .segnet import DecoderStage, SwitchedEncoderDecoder
 
 
 class DeconvNet(SwitchedEncoderDecoder):
@@ -25,7 +25,7 @@ class DeconvNet(SwitchedEncoderDecoder):
         self.fc7 = nn.Sequential(nn.Conv2d(4096, 4096, 1), nn.BatchNorm2d(4096), nn.ReLU(True))
         self.deconv_fc6 = nn.Sequential(nn.ConvTranspose2d(4096, 512, 7), nn.BatchNorm2d(512),
                                         nn.ReLU(True))
-        for i, (cin, cout, n) in zip(range(5, 0, -1), DECODER):
+        for i, (cin, cout, n) in zip(range(5, 0, -1), VGG16_DECODER):
             self.add_module(f"dec{i}", DecoderStage(cin, cout, n, transposed=True))
         self.classifier = nn.Conv2d(64, num_classes, 1)
 

@@ -55,3 +55,5 @@ class VGGStage(nn.Module):
 
 
 VGG16_STAGES = ((3, 64, 2), (64, 128, 2), (128, 256, 3), (256, 512, 3), (512, 512, 3))
+# The mirrored decoder, deepest stage first: (in, out, convs) after each unpooling.
+VGG16_DECODER = ((512, 512, 3), (512, 256, 3), (256, 128, 3), (128, 64, 2), (64, 64, 2))

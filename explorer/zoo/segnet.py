@@ -3,7 +3,8 @@ Architecture for Image Segmentation" (2015).
 
 A VGG-16 encoder (13 conv-BN-ReLU layers, five 2x2 max-pools that keep their indices) and a
 mirrored decoder whose unpooling layers place values back at those indices: the decoder
-keeps only the pooling indices of the encoder, not whole feature maps.
+keeps only the pooling indices of the encoder, not whole feature maps. 26 convolutions in
+all: the decoder's last, ``classifier``, maps 64 channels to the classes.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ import torch
 from torch import nn
 
 from .registry import Option, register_model
-from .segmentation_parts import VGG16_STAGES, VGGStage
+from .segmentation_parts import VGG16_DECODER, VGG16_STAGES, VGGStage
 
-DECODER = ((512, 512, 3), (512, 256, 3), (256, 128, 3), (128, 64, 2), (64, 64, 2))
+# The paper's decoder mirrors the encoder's 13 convolutions, and its last one (conv1_1_D
+# in the authors' Caffe model) is the classifier: stage 1 keeps one conv-BN-ReLU.
+DECODER = (*VGG16_DECODER[:-1], (64, 64, 1))
 
 
 class DecoderStage(nn.Module):

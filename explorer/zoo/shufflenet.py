@@ -2,7 +2,10 @@
 
 - Zhang et al., "ShuffleNet: An Extremely Efficient Convolutional Neural Network for Mobile
   Devices" (2017): pointwise group convolutions with a channel shuffle between them;
-  ``groups`` g and the scale factor s set the widths of Table 1.
+  ``groups`` g and the scale factor s set the widths of Table 1. Scaled widths follow the
+  authors' code (megvii-model/ShuffleNet-Series, ShuffleNetV1/network.py): stage widths
+  are s times Table 1's; the stem stays at 24 channels at 1.5x (12 at 0.5x, 48 at 2x,
+  16 for g=8 at 0.5x). The classifier keeps a bias (the authors' has none).
 - Ma et al., "ShuffleNet V2: Practical Guidelines for Efficient CNN Architecture Design"
   (2018): channel split, concat and shuffle; parameter names match torchvision.
 """
@@ -27,6 +30,23 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
 # ---------------------------------------------------------------- ShuffleNet v1
 V1_WIDTHS = {1: (144, 288, 576), 2: (200, 400, 800), 3: (240, 480, 960),
              4: (272, 544, 1088), 8: (384, 768, 1536)}
+V1_SCALES = (0.25, 0.5, 1.0, 1.5, 2.0)
+# The authors' stem for each scale. 0.25x is not in their code: 12 channels as at 0.5x
+# give Table 2's 13 MFLOPs within 5 % for every g (6 would give 11-12).
+V1_STEM = {0.25: 12, 0.5: 12, 1.0: 24, 1.5: 24, 2.0: 48}
+# 12 does not divide into 8 groups: the authors widen it to 16 at 0.5x; at 0.25x 8 keeps
+# Table 2's 13 MFLOPs (16 would give 15.7).
+V1_STEM_G8 = {0.25: 8, 0.5: 16}
+
+
+def v1_channels(groups: int, scale: float) -> tuple[int, int, int, int]:
+    """Stem and stage widths at scale s: stage widths s times Table 1's, each a multiple
+    of 4g so that the bottleneck (a quarter of the width) divides into g groups; the stem
+    a multiple of g, so that stage 2's first unit (width minus stem) does too."""
+    unit = 4 * groups
+    stages = [max(unit, int(w * scale / unit + 0.5) * unit) for w in V1_WIDTHS[groups]]
+    stem = V1_STEM_G8.get(scale, V1_STEM[scale]) if groups == 8 else V1_STEM[scale]
+    return (stem, *stages)
 
 
 class ShuffleUnit(nn.Module):
@@ -62,8 +82,7 @@ class ShuffleUnit(nn.Module):
 class ShuffleNetV1(nn.Module):
     def __init__(self, groups: int = 3, scale: float = 1.0, num_classes: int = 1000) -> None:
         super().__init__()
-        widths = [int(w * scale) // (4 * groups) * (4 * groups) for w in V1_WIDTHS[groups]]
-        stem = max(groups * 4, int(24 * scale) // 4 * 4) if scale != 1.0 else 24
+        stem, *widths = v1_channels(groups, scale)
         self.conv1 = nn.Sequential(nn.Conv2d(3, stem, 3, 2, 1, bias=False),
                                    nn.BatchNorm2d(stem), nn.ReLU(inplace=True))
         self.maxpool = nn.MaxPool2d(3, 2, 1)
@@ -155,7 +174,7 @@ for _g in V1_WIDTHS:
             Option("groups", int, _g, "groups g of the pointwise convolutions",
                    choices=tuple(V1_WIDTHS)),
             Option("scale", float, 1.0, "scale factor s on the number of channels",
-                   choices=(0.25, 0.5, 1.0, 1.5, 2.0)),
+                   choices=V1_SCALES),
             num_classes(),
         ),
     )
