@@ -55,6 +55,7 @@ bench: setup
 	$(PY) benchmarks/graph_bench.py
 	$(PY) benchmarks/summary_bench.py
 	$(PY) benchmarks/inference_bench.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/ui_bench.py
 
 lint: setup
 	$(PY) -m ruff check explorer tests benchmarks

@@ -48,7 +48,38 @@ def test_known_torchvision_keys_and_shapes():
     assert zoo.build("fcn_resnet50").backbone.layer4[0].conv2.dilation == (2, 2)
 
 
+def _smallest_of_each_family() -> list[str]:
+    sizes: dict[str, tuple[int, str]] = {}
+    for name in TORCHVISION_FAMILY:
+        with torch.device("meta"):
+            count = sum(p.numel() for p in zoo.build(name).parameters())
+        family = zoo.get_info(name).family
+        sizes[family] = min(sizes.get(family, (count, name)), (count, name))
+    return sorted(name for _, name in sizes.values())
+
+
+REAL_SIZE = _smallest_of_each_family()  # one real round-trip per family
+
+
 @pytest.mark.parametrize("name", TORCHVISION_FAMILY)
+def test_state_dict_keys_shapes_and_dtypes_load_strictly(name):
+    """Every torchvision-family model, on the meta device: no memory, no init."""
+    with torch.device("meta"):
+        source, target = zoo.build(name), zoo.build(name)
+    state = source.state_dict()
+    result = target.load_state_dict(state, strict=True, assign=True)
+    assert not result.missing_keys and not result.unexpected_keys
+    loaded = target.state_dict()
+    assert list(loaded) == list(state)
+    for key, value in state.items():
+        assert (loaded[key].shape, loaded[key].dtype) == (value.shape, value.dtype), key
+
+
+def test_one_real_model_per_family():
+    assert len(REAL_SIZE) >= 8 and {"alexnet", "resnet18", "densenet121"} <= set(REAL_SIZE)
+
+
+@pytest.mark.parametrize("name", REAL_SIZE)
 def test_state_dict_round_trip_strict(name):
     source = zoo.build(name)
     with torch.no_grad():  # non-trivial running statistics, so BN is really exercised

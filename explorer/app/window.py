@@ -62,8 +62,9 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
 
     # ---------------------------------------------------------------- construction
-    def load_core(self) -> None:
-        """Import the core (torch) and build the docks; called right after the first show."""
+    def load_core(self, count_sizes: bool = True) -> None:
+        """Import the core (torch) and build the docks; called right after the first show.
+        ``count_sizes`` fills the catalogue's parameter column in the background."""
         if self.core_loaded:
             return
         from .catalogue import Catalogue
@@ -151,7 +152,8 @@ class MainWindow(QMainWindow):
         self.core_loaded = True
         quiet_garbage_collection()
         responsive_threads()
-        self._count_sizes()
+        if count_sizes:
+            self._count_sizes()
 
     def _build_status_bar(self) -> None:
         self.status_label = QLabel("")
