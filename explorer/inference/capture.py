@@ -27,8 +27,9 @@ from torch import nn
 from ..graph.layergraph import LayerGraph
 from ..graph.trace import record
 from .devices import tune_cpu_allocator
+from .limits import MEMORY_BUDGET
 
-DEFAULT_BUDGET_MB = 1024
+DEFAULT_BUDGET_MB = MEMORY_BUDGET / 2**20
 
 
 class CaptureError(KeyError):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import math
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,6 +37,48 @@ def main_output(output) -> torch.Tensor:
     if isinstance(output, (tuple, list)):
         return output[0]
     return output
+
+
+def output_problem(output) -> str | None:
+    """Why ``output`` is not a prediction (None when it is one): a model must return a
+    tensor of at least N x classes, or a dict/tuple whose main entry is one."""
+    main = main_output(output) if isinstance(output, (dict, tuple, list)) and output else output
+    if isinstance(output, dict) and not isinstance(main, torch.Tensor):
+        key = "out" if "out" in output else next(iter(output))
+        return (f"forward returned a dict whose {key!r} is {type(main).__name__}, "
+                "not a tensor")
+    if not isinstance(main, torch.Tensor):
+        return f"forward returned {_kind(main)}, not a tensor of class scores"
+    if main.dim() < 2:
+        return (f"forward returned a tensor of shape {tuple(main.shape)}; a prediction "
+                "needs at least N x classes")
+    if main.shape[1] < 1 or main.numel() == 0:
+        return f"forward returned an empty tensor of shape {tuple(main.shape)}"
+    return None
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, (dict, tuple, list)) and not value:
+        return f"an empty {type(value).__name__}"
+    return f"a {type(value).__name__}"
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by None: JSON has no such numbers."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def prediction_json(prediction: dict) -> str:
+    """Strict JSON (no NaN, no Infinity) that any parser reads."""
+    return json.dumps(json_safe(prediction), indent=1, allow_nan=False)
 
 
 def top_k(logits: torch.Tensor, labels: tuple[str, ...], k: int = 5) -> list[dict]:

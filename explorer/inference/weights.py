@@ -1,11 +1,16 @@
 """Loading a user's weights: ``.pth``/``.pt`` through ``torch.load(weights_only=True)``
 only (a pickle that would run code is refused, never retried unsafely) and
 ``.safetensors``. Common wrappers are unwrapped. Every key and shape is checked before
-anything is copied, so a file for another model leaves the model unchanged."""
+anything is copied, so a file for another model leaves the model unchanged: every tensor
+must be dense, real, on the CPU and of the model's dtype family (floating point for
+parameters, integer for counters), and the report names the key that is not. NaN or
+infinite weights load, but the report carries a warning the caller must show."""
 
 from __future__ import annotations
 
 import pickle
+import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +19,8 @@ from torch import nn
 
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "module", "weights")
 PREFIXES = ("module.", "model.", "_orig_mod.")
+# lines of torch's weights-only error that say nothing about the file itself
+_TORCH_BOILERPLATE = ("Weights only load failed", "Check the doc", "Please file")
 
 
 class WeightsError(ValueError):
@@ -31,10 +38,21 @@ class WeightsReport:
     missing: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     wrong_shape: list[tuple[str, tuple, tuple]] = field(default_factory=list)  # key, file, model
+    wrong_kind: list[tuple[str, str]] = field(default_factory=list)  # key, what is wrong
+    nonfinite: list[str] = field(default_factory=list)  # keys holding NaN or infinity
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.unexpected or self.wrong_shape)
+        return not (self.missing or self.unexpected or self.wrong_shape or self.wrong_kind)
+
+    @property
+    def warning(self) -> str | None:
+        """What the caller must show even though the weights loaded."""
+        if not self.nonfinite:
+            return None
+        shown = ", ".join(self.nonfinite[:4]) + (" …" if len(self.nonfinite) > 4 else "")
+        return (f"{self.path}: {len(self.nonfinite)} tensors hold NaN or infinite values "
+                f"({shown}); predictions from these weights mean nothing")
 
     def text(self, limit: int = 8) -> str:
         lines = [f"{self.path}: {self.loaded} tensors match"]
@@ -48,30 +66,72 @@ class WeightsReport:
             shown = "; ".join(f"{k}: file {tuple(a)} vs model {tuple(b)}"
                               for k, a, b in self.wrong_shape[:limit])
             lines.append(f"{len(self.wrong_shape)} with another shape: {shown}")
+        if self.wrong_kind:
+            shown = "; ".join(f"{k}: {why}" for k, why in self.wrong_kind[:limit])
+            lines.append(f"{len(self.wrong_kind)} unusable: {shown}")
         return "\n".join(lines)
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     path = Path(path)
+    if path.is_dir():
+        raise WeightsError(f"{path}: is a folder, not a weights file")
     if not path.is_file():
         raise WeightsError(f"{path}: no such file")
-    if path.suffix.lower() == ".safetensors":
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
-        try:
-            return load_file(str(path), device="cpu")
-        except (SafetensorError, OSError, ValueError) as exc:
-            raise WeightsError(f"{path}: not a readable safetensors file ({exc})") from None
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except PermissionError:
+        raise WeightsError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise WeightsError(f"{path}: cannot read the file ({exc.strerror})") from None
+    if not head:
+        raise WeightsError(f"{path}: the file is empty")
+    if path.suffix.lower() == ".safetensors" or _looks_like_safetensors(head):
+        return _read_safetensors(path)
+    if not (zipfile.is_zipfile(path) or head[:1] == b"\x80"):  # torch's zip, or a raw pickle
+        raise WeightsError(f"{path}: not a PyTorch weights file (it starts with "
+                           f"{head[:8]!r}; torch.save writes a zip archive)")
+    try:
+        with warnings.catch_warnings():  # torch warns about pickle protocols on stderr
+            warnings.simplefilter("ignore")
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()
+                 and not line.startswith(_TORCH_BOILERPLATE)]
+        named = [line for line in lines if "GLOBAL" in line or "Unsupported global" in line]
+        if not named:  # a pickle, but not one torch's weights-only reader understands
+            raise WeightsError(f"{path}: refused: a pickle that the weights-only loader "
+                               f"cannot read ({(lines or ['unreadable'])[0][:160]}); only "
+                               "plain tensors are loaded, never Python objects") from None
         raise WeightsError(
             f"{path}: refused: the file holds Python objects beyond tensors, which could run "
-            f"code when loaded ({str(exc).splitlines()[0][:160]})") from None
-    except (RuntimeError, OSError, EOFError, ValueError) as exc:
-        raise WeightsError(f"{path}: not a PyTorch weights file ({str(exc)[:160]})") from None
+            f"code when loaded ({named[0][:160]})") from None
+    except MemoryError:
+        raise WeightsError(f"{path}: not enough memory to read the file") from None
+    except Exception as exc:  # noqa: BLE001  (a damaged file fails in many ways inside torch)
+        detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        raise WeightsError(f"{path}: not a PyTorch weights file ({type(exc).__name__}"
+                           + (f": {detail})" if detail else ")")) from None
     return unwrap(obj, path)
+
+
+def _looks_like_safetensors(head: bytes) -> bool:
+    """A safetensors file starts with its header's length (8 bytes, little-endian)
+    followed by the header's JSON text."""
+    return len(head) > 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < 1 << 27
+
+
+def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path), device="cpu")
+    except PermissionError:
+        raise WeightsError(f"{path}: permission denied") from None
+    except (SafetensorError, OSError, ValueError, TypeError, RuntimeError) as exc:
+        raise WeightsError(f"{path}: not a readable safetensors file ({exc})") from None
 
 
 def unwrap(obj, path: Path) -> dict[str, torch.Tensor]:
@@ -96,6 +156,30 @@ def _is_state_dict(d: dict) -> bool:
         isinstance(v, torch.Tensor) for v in d.values())
 
 
+def _family(dtype: torch.dtype) -> str:
+    if dtype == torch.bool:
+        return "bool"
+    if dtype.is_complex:
+        return "complex"
+    return "floating-point" if dtype.is_floating_point else "integer"
+
+
+def tensor_problem(tensor: torch.Tensor, own: torch.Tensor) -> str | None:
+    """Why ``tensor`` cannot be copied into the model's ``own`` (None when it can)."""
+    if type(tensor) not in (torch.Tensor, nn.Parameter):
+        return f"a {type(tensor).__name__}, not a plain tensor"
+    if tensor.is_nested or tensor.layout != torch.strided:
+        return f"a {str(tensor.layout).replace('torch.', '')} tensor; weights must be dense"
+    if tensor.is_quantized:
+        return "a quantized tensor"
+    if tensor.device.type != "cpu":
+        return f"a {tensor.device.type} tensor that holds no data"
+    if _family(tensor.dtype) != _family(own.dtype):
+        return (f"{str(tensor.dtype).replace('torch.', '')}, not {_family(own.dtype)} like "
+                f"the model's {str(own.dtype).replace('torch.', '')}")
+    return None
+
+
 def check(model: nn.Module, state: dict[str, torch.Tensor], path: str) -> WeightsReport:
     own = model.state_dict()
     report = WeightsReport(str(path))
@@ -104,18 +188,26 @@ def check(model: nn.Module, state: dict[str, torch.Tensor], path: str) -> Weight
             report.unexpected.append(key)
         elif tuple(own[key].shape) != tuple(tensor.shape):
             report.wrong_shape.append((key, tuple(tensor.shape), tuple(own[key].shape)))
+        elif problem := tensor_problem(tensor, own[key]):
+            report.wrong_kind.append((key, problem))
         else:
             report.loaded += 1
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                report.nonfinite.append(key)
     report.missing = [k for k in own if k not in state]
     return report
 
 
 def load_weights(model: nn.Module, path: str | Path) -> WeightsReport:
     """Load ``path`` into ``model`` (strict); on any mismatch raise WeightsError with the
-    report and leave the model as it was."""
+    report and leave the model as it was. Show ``report.warning`` when it is not None."""
     state = read_state_dict(path)
     report = check(model, state, str(path))
     if not report.ok:
         raise WeightsError(f"{path} does not fit this model:\n{report.text()}", report)
-    model.load_state_dict(state, strict=True)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:  # everything was checked; say so if torch still disagrees
+        raise WeightsError(f"{path}: {str(exc).strip().splitlines()[-1][:200]}",
+                           report) from None
     return report
