@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,9 @@ class Option:
 
     def validate(self, model: str, value: Any) -> Any:
         value = self._coerce(model, value)
+        if isinstance(value, float) and not math.isfinite(value):  # NaN passes every < and >
+            raise ZooError(f"{model}: option {self.name}={value!r} is not a finite number; "
+                           f"use {self.allowed()}")
         if self.choices is not None and value not in self.choices:
             raise ZooError(f"{model}: option {self.name}={value!r} is not allowed; "
                            f"use {self.allowed()}")
@@ -74,7 +78,7 @@ class Option:
                 if self.type is int and isinstance(value, str):
                     return int(value.strip())
                 return self.type(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 pass
         raise ZooError(f"{model}: option {self.name}={value!r} is not {self.allowed()}")
 
