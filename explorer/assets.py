@@ -16,3 +16,9 @@ def resource(*parts: str) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"missing resource {path}")
     return path
+
+
+def sample_images() -> list[Path]:
+    """The shipped sample photos (resources/samples; sources and licences in SOURCES.txt)."""
+    return sorted(p for p in resource("samples").iterdir()
+                  if p.suffix.lower() in (".jpg", ".jpeg", ".png"))

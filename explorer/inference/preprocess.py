@@ -49,16 +49,75 @@ def preprocess(img: Image.Image, input_shape: tuple[int, int, int], mean, std,
         box, content = (0.0, 0.0, float(iw), float(ih)), (left, top, left + rw, top + rh)
     else:
         raise ValueError(f"fit must be 'crop', 'resize' or 'pad', not {fit!r}")
-    if c == 1:
-        out = out.convert("L")
-    arr = np.asarray(out, dtype=np.float32) / 255.0
+    return normalize(out, c, mean, std), Geometry((iw, ih), box, (w, h), content)
+
+
+def normalize(img: Image.Image, channels: int, mean, std) -> torch.Tensor:
+    """A 1xCxHxW float tensor: pixels scaled to [0, 1], then (x - mean) / std."""
+    if channels == 1:
+        img = img.convert("L")
+    arr = np.asarray(img, dtype=np.float32) / 255.0
     arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
-    if arr.shape[0] != c:  # e.g. a 4-channel model: repeat gray, or drop extra channels
-        arr = np.resize(arr, (c, h, w))
+    if arr.shape[0] != channels:  # e.g. a 4-channel model: repeat gray, or drop extra channels
+        arr = np.resize(arr, (channels, *arr.shape[1:]))
     m = np.asarray(mean, dtype=np.float32).reshape(-1, 1, 1)
     s = np.asarray(std, dtype=np.float32).reshape(-1, 1, 1)
-    x = torch.from_numpy((arr - m) / s).unsqueeze(0)
-    return x, Geometry((iw, ih), box, (w, h), content)
+    return torch.from_numpy((arr - m) / s).unsqueeze(0)
+
+
+INTERPOLATION = {"bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC, "nearest": Image.NEAREST}
+MAX_SIDE = 2048  # longest input side when a recipe keeps the whole image (segmentation)
+MAX_RESIZED_PIXELS = 16_000_000  # larger resized images are cropped while resampling
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A published evaluation transform, as torchvision's ImageClassification and
+    SemanticSegmentation presets (and timm's "center" crop mode) apply it: resize the
+    shorter side to ``resize`` (the longer one scaled and truncated to an int), take the
+    centre ``crop`` x ``crop`` (None: keep the whole resized image), then normalise."""
+
+    resize: int
+    crop: int | None
+    interpolation: str
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+
+    def resized_size(self, image_size: tuple[int, int]) -> tuple[int, int]:
+        """W, H after the resize: torchvision's ``_compute_resized_output_size`` rule,
+        bounded by MAX_SIDE as its ``max_size`` argument would be."""
+        w, h = image_size
+        short, long = min(w, h), max(w, h)
+        new_short, new_long = self.resize, int(self.resize * long / short)
+        if self.crop is None and new_long > MAX_SIDE:
+            new_short, new_long = int(MAX_SIDE * new_short / new_long), MAX_SIDE
+        return (new_short, new_long) if w <= h else (new_long, new_short)
+
+    def input_size(self, image_size: tuple[int, int]) -> tuple[int, int]:
+        """W, H of the model input for an image of ``image_size``."""
+        return (self.crop, self.crop) if self.crop else self.resized_size(image_size)
+
+
+def preprocess_recipe(img: Image.Image, recipe: Recipe,
+                      channels: int = 3) -> tuple[torch.Tensor, Geometry]:
+    """``img`` through ``recipe``: the 1xCxHxW input and its geometry. An extreme aspect
+    ratio would make a huge resized image before the crop: beyond MAX_RESIZED_PIXELS only
+    the cropped region is resampled (Pillow's ``box``; the filter still reads neighbours
+    outside it, so pixels differ by at most one grey level from resize-then-crop)."""
+    iw, ih = img.size
+    rw, rh = recipe.resized_size((iw, ih))
+    sx, sy = rw / iw, rh / ih
+    w, h = recipe.input_size((iw, ih))
+    left = int(round((rw - w) / 2.0))  # torchvision's center_crop rounding
+    top = int(round((rh - h) / 2.0))
+    box = (left / sx, top / sy, (left + w) / sx, (top + h) / sy)
+    resample = INTERPOLATION[recipe.interpolation]
+    if rw * rh <= MAX_RESIZED_PIXELS:
+        out = img.resize((rw, rh), resample).crop((left, top, left + w, top + h))
+    else:
+        out = img.resize((w, h), resample, box=box)
+    x = normalize(out, channels, recipe.mean, recipe.std)
+    return x, Geometry((iw, ih), box, (w, h), (0, 0, w, h))
 
 
 def unprocess(x: torch.Tensor, mean, std) -> Image.Image:

@@ -26,7 +26,7 @@ from .predictions import (
     segmentation_mask,
     top_k,
 )
-from .preprocess import Geometry, preprocess
+from .preprocess import Geometry, Recipe, preprocess, preprocess_recipe
 
 
 class OutOfMemory(torch.OutOfMemoryError):
@@ -113,9 +113,10 @@ def default_fit(info: ModelInfo) -> str:
 def run_image(model: nn.Module, info: ModelInfo, graph: LayerGraph, image: Image.Image | str | Path,
               layers="all", device: torch.device | str = "cpu", dtype=torch.float32,
               budget_mb: float | None = MEMORY_BUDGET / 2**20, fit: str | None = None,
-              k: int = 5) -> RunResult:
+              k: int = 5, recipe: Recipe | None = None, labels: str | None = None) -> RunResult:
     """Preprocess ``image`` for ``info``'s model, run it on ``device`` keeping ``layers``,
-    and read the prediction. The model must already be on ``device``.
+    and read the prediction. The model must already be on ``device``. Published weights
+    bring their own ``recipe`` (preprocessing) and ``labels`` (a label set name).
 
     Raises ImageError (the image), OutOfMemory (on any device, with the size asked for)
     and OutputError (the model returned something that is not a prediction)."""
@@ -123,7 +124,10 @@ def run_image(model: nn.Module, info: ModelInfo, graph: LayerGraph, image: Image
     img = load_image(image) if isinstance(image, (str, Path)) else image
     c = graph.input_shape[1]
     h, w = graph.input_shape[2:]
-    x, geom = preprocess(img, (c, h, w), info.mean, info.std, fit or default_fit(info))
+    if recipe is not None:
+        x, geom = preprocess_recipe(img, recipe, c)
+    else:
+        x, geom = preprocess(img, (c, h, w), info.mean, info.std, fit or default_fit(info))
     device = torch.device(device)
     try:
         with torch.inference_mode():
@@ -142,10 +146,10 @@ def run_image(model: nn.Module, info: ModelInfo, graph: LayerGraph, image: Image
     if not bool(torch.isfinite(logits).all()):
         result.warnings.append("the model's output holds NaN or infinite values (are the "
                                "weights finite?); its probabilities mean nothing")
-    labels = load_labels(info.labels, int(logits.shape[1]))
+    names = load_labels(labels or info.labels, int(logits.shape[1]))
     if info.task == "classification":
-        result.top_k = top_k(logits[0], labels, k)
+        result.top_k = top_k(logits[0], names, k)
     else:
         result.mask = segmentation_mask(logits, geom)
-        result.classes = class_shares(result.mask, labels)
+        result.classes = class_shares(result.mask, names)
     return result

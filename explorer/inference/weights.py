@@ -194,14 +194,19 @@ def check(model: nn.Module, state: dict[str, torch.Tensor], path: str) -> Weight
             report.loaded += 1
             if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
                 report.nonfinite.append(key)
-    report.missing = [k for k in own if k not in state]
+    # files saved before PyTorch 0.4.1 (torchvision's DenseNet, VGG-BN) have no BatchNorm
+    # counters; load_state_dict sets them to 0 for a state dict without version metadata
+    report.missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
     return report
 
 
-def load_weights(model: nn.Module, path: str | Path) -> WeightsReport:
+def load_weights(model: nn.Module, path: str | Path, remap=None) -> WeightsReport:
     """Load ``path`` into ``model`` (strict); on any mismatch raise WeightsError with the
-    report and leave the model as it was. Show ``report.warning`` when it is not None."""
+    report and leave the model as it was. Show ``report.warning`` when it is not None.
+    ``remap`` turns a publisher's key names into the model's (a published set's)."""
     state = read_state_dict(path)
+    if remap is not None:
+        state = remap(state)
     report = check(model, state, str(path))
     if not report.ok:
         raise WeightsError(f"{path} does not fit this model:\n{report.text()}", report)
