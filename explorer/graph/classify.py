@@ -7,6 +7,8 @@
 - ``concat``: an input of a ``cat`` that also feeds another of its inputs (dense reuse).
 - ``branch``: parallel paths from a fan-out to the ``cat`` that joins them (inception).
 - ``index``: integer max-pool indices flowing to an unpool (SegNet, DeconvNet).
+- ``gate``: the input of a ``mul`` that rescales the other input, computed from the same
+  tensor squeezed to 1×1 in space (squeeze-and-excitation's sigmoid gate).
 
 Reachability uses bitsets (Python ints) in call order, so DenseNet-201's thousands of
 concat edges classify in milliseconds. Structured edges keep ``lo``/``hi``: the call-order
@@ -26,6 +28,7 @@ UPSAMPLE_OPS = {"ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Upsamp
 UNPOOL_OPS = {"MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "max_unpool1d", "max_unpool2d",
               "max_unpool3d"}
 ADD_OPS = {"add"}
+MUL_OPS = {"mul"}
 CAT_OPS = {"cat", "stack"}
 # Single-input ops that only select or pass values along: a skip is traced back through them.
 TRANSPARENT_OPS = {"Crop", "CenterCrop", "getitem", "Identity", "pad", "clone", "contiguous",
@@ -106,6 +109,17 @@ def _classify_add(g: nx.DiGraph, r: _Reach, join: str, preds: list[str]) -> None
         _mark(g, short, join, "residual", lo, hi, projection=bool(short_side & r.params))
 
 
+def _classify_mul(g: nx.DiGraph, r: _Reach, join: str, preds: list[str]) -> None:
+    common = r.upto(preds[0]) & r.upto(preds[1])
+    if not common:
+        return
+    fork = r.latest(common)
+    for p in preds:
+        shape = g.edges[p, join]["shape"]
+        if p != fork and len(shape) >= 3 and all(s == 1 for s in shape[2:]):
+            _mark(g, p, join, "gate", g.nodes[fork]["order"], g.nodes[join]["order"])
+
+
 def _classify_cat(g: nx.DiGraph, r: _Reach, join: str, preds: list[str]) -> None:
     sources = [_source(g, p, join) for p in preds]
     hi = g.nodes[join]["order"]
@@ -145,6 +159,8 @@ def classify_edges(g: nx.DiGraph) -> None:
         preds = sorted(g.predecessors(node), key=lambda n: g.nodes[n]["order"])
         if d["op"] in ADD_OPS and len(preds) == 2:
             _classify_add(g, r, node, preds)
+        elif d["op"] in MUL_OPS and len(preds) == 2:
+            _classify_mul(g, r, node, preds)
         elif d["op"] in CAT_OPS and len(preds) >= 2:
             _classify_cat(g, r, node, preds)
         if d["op"] in UNPOOL_OPS:

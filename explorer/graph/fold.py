@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from .describe import block_caption
 from .layergraph import KIND_PRIORITY, LayerGraph
+from .style import category
 
 # Node and edge budget of the default view: what a person can read without zooming.
 DEFAULT_MAX_NODES = 90
@@ -65,6 +67,9 @@ def fold(graph: LayerGraph, spec: FoldSpec | None = None) -> LayerGraph:
         else:
             view.add_node(gid, **_block_attrs(graph, gid, nodes, group))
     _fold_edges(graph, view, group)
+    for gid in members:
+        if view.nodes[gid].get("folded"):
+            view.nodes[gid]["caption"] = _caption(graph, view, gid)
     if spec.repeats:
         _merge_repeats(view, spec)
     return LayerGraph(view, graph.model, graph.input_shape, graph.modules, graph.unused,
@@ -84,6 +89,18 @@ def _block_attrs(graph: LayerGraph, gid: str, nodes: list[str], group: dict) -> 
                 in_shapes=list(dict.fromkeys(tuple(s) for s in inputs)),
                 out_shape=g.nodes[last]["out_shape"], out_shapes=g.nodes[last]["out_shapes"],
                 attrs={"layers": len(nodes)}, count=1)
+
+
+def _caption(graph: LayerGraph, view: nx.DiGraph, gid: str) -> str:
+    d = view.nodes[gid]
+    members = d["members"]
+    depth = gid.count(".") + 1
+    children = {graph.nx.nodes[n]["path"].split(".")[depth] for n in members
+                if graph.nx.nodes[n]["params"] and graph.nx.nodes[n]["kind"] == "module"
+                and graph.nx.nodes[n]["path"].count(".") >= depth}
+    in_shape = d["in_shapes"][0] if d["in_shapes"] else ()
+    return block_caption(graph.nx, members, d.get("motifs", {}), tuple(in_shape),
+                         tuple(d["out_shape"]), len(children))
 
 
 def _fold_edges(graph: LayerGraph, view: nx.DiGraph, group: dict[str, str]) -> None:
@@ -131,7 +148,7 @@ def _fold_edges(graph: LayerGraph, view: nx.DiGraph, group: dict[str, str]) -> N
 
 def signature(view: nx.DiGraph, n: str) -> tuple:
     d = view.nodes[n]
-    return (d["op"], d.get("folded"), len(d.get("members") or ()),
+    return (d["op"], d.get("caption"), d.get("folded"), len(d.get("members") or ()),
             tuple(map(tuple, d["in_shapes"])), tuple(d["out_shape"]), d["params"])
 
 
@@ -174,10 +191,17 @@ def _collapse_run(view: nx.DiGraph, run: list[str]) -> None:
 
 def default_spec(graph: LayerGraph, max_nodes: int = DEFAULT_MAX_NODES,
                  max_edges: int = DEFAULT_MAX_EDGES) -> FoldSpec:
-    """The view a person sees first: the shallowest readable fold level at which every
-    kind of structure the model has (skips, index links, branches...) is drawn as edges;
-    where no readable level shows them all (a residual inside each block), the deepest
-    readable level, whose blocks then carry the structure as marks.
+    """The view a person sees first, drawn the way the papers draw their networks:
+
+    1. the level of the network's repeated units: the deepest readable fold level at
+       which identical blocks follow one another (ResNet's blocks, MobileNet's layers);
+       else the shallowest readable level at which every kind of structure the model has
+       (skips, index links, branches, dense links...) shows once its first blocks are
+       open (below); else the deepest readable level;
+    2. runs of identical blocks compacted into one block ×N;
+    3. the first block of each kind opened where its inside is the idea (one bottleneck
+       with its shortcut, one inception module with its branches, one dense block with
+       its concatenations, one SE gate): see ``teaching_expansions``.
 
     Readability is counted from the hierarchy alone (one pass per level), so only the
     few readable levels are actually folded."""
@@ -192,15 +216,94 @@ def default_spec(graph: LayerGraph, max_nodes: int = DEFAULT_MAX_NODES,
             break
         readable.append(depth)
     if not readable:
-        return FoldSpec(depth=1)
+        return _teaching_spec(graph, 1, max_nodes)
+    for depth in reversed(readable):
+        if _has_runs(fold(graph, FoldSpec(depth=depth)).nx):
+            return _teaching_spec(graph, depth, max_nodes)
     wanted = {k for k, n in graph.edge_counts().items() if n and k != "data"}
     if wanted:
         for depth in readable:
-            shown = {k for k, n in fold(graph, FoldSpec(depth=depth)).edge_counts().items() if n}
-            if wanted <= shown:
-                return FoldSpec() if depth == graph.max_depth else FoldSpec(depth=depth)
-    best = readable[-1]
-    return FoldSpec() if best == graph.max_depth else FoldSpec(depth=best)
+            spec = _teaching_spec(graph, depth, max_nodes)
+            if wanted <= {k for k, n in fold(graph, spec).edge_counts().items() if n}:
+                return spec
+    return _teaching_spec(graph, readable[-1], max_nodes)
+
+
+def _teaching_spec(graph: LayerGraph, depth: int, max_nodes: int) -> FoldSpec:
+    base = FoldSpec(depth=None if depth >= graph.max_depth else depth, repeats=True)
+    expand = teaching_expansions(graph, base, max_nodes)
+    return FoldSpec(base.depth, frozenset(expand), repeats=True)
+
+
+def _has_runs(view: nx.DiGraph) -> bool:
+    for n in view:
+        succ = list(view.successors(n))
+        if (view.nodes[n].get("folded") and len(succ) == 1 and view.in_degree(succ[0]) == 1
+                and signature(view, succ[0]) == signature(view, n)):
+            return True
+    return False
+
+
+def is_chain(graph: LayerGraph, members: list[str]) -> bool:
+    """Does a block only pass one tensor down a line of layers (no fork, join or gate
+    inside, one way in)? Its caption then says all there is to see."""
+    g, inside = graph.nx, set(members)
+    entries = set()
+    for m in members:
+        preds = list(g.predecessors(m))
+        internal_in = [u for u in preds if u in inside]
+        if len(internal_in) > 1 or sum(1 for v in g.successors(m) if v in inside) > 1:
+            return False
+        if len(preds) > len(internal_in):
+            if internal_in:
+                return False  # something from outside joins the line halfway
+            entries.add(m)
+    return len(entries) <= 1
+
+
+def _conv_count(graph: LayerGraph, members: list[str]) -> int:
+    return sum(1 for n in members if graph.nx.nodes[n]["params"]
+               and category(graph.nx.nodes[n]) in ("conv", "linear", "upsample"))
+
+
+def teaching_expansions(graph: LayerGraph, spec: FoldSpec, max_nodes: int) -> set[str]:
+    """Blocks to open in the first view: of each kind of block (its class and the kinds of
+    structure it hides), the first one whose inside is a structure (a fork, join or gate),
+    or, at the top level, a line of several convolutions (MobileNet's depthwise-separable
+    pair, U-Net's double conv). Opened blocks are searched the same way for structured
+    children (an SE gate inside a bottleneck). Stops before the view gets unreadable."""
+    expand: set[str] = set()
+    seen: set[tuple] = set()
+    view = fold(graph, spec)
+    frontier = [(n, True) for n in view.nodes() if view.nx.nodes[n].get("folded")]
+    while frontier:
+        chosen: dict[tuple, str] = {}
+        fallback: dict[tuple, str] = {}
+        for n, top in frontier:
+            d = view.nx.nodes[n]
+            key = (d["op"], frozenset(k for k in d.get("motifs", {}) if k != "projection"))
+            if key in seen:
+                continue
+            if not is_chain(graph, d["members"]):
+                chosen.setdefault(key, n)
+            elif top and _conv_count(graph, d["members"]) >= 2:
+                fallback.setdefault(key, n)
+        picks = {**fallback, **chosen}
+        if not picks:
+            break
+        opened = []
+        for key, n in sorted(picks.items(), key=lambda kv: view.nx.nodes[kv[1]]["order"]):
+            trial = FoldSpec(spec.depth, frozenset(expand | {n}), spec.collapse, spec.repeats)
+            trial_view = fold(graph, trial)
+            seen.add(key)
+            if len(trial_view) > max_nodes:
+                continue
+            expand.add(n)
+            opened.append(n)
+            view = trial_view
+        frontier = [(n, False) for n in view.nodes() if view.nx.nodes[n].get("folded")
+                    and any(n.startswith(o + ".") for o in opened)]
+    return expand
 
 
 def parent_block(node_id: str, graph: LayerGraph, view: LayerGraph) -> str | None:

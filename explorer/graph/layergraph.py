@@ -7,9 +7,10 @@ from typing import Any
 
 import networkx as nx
 
-EDGE_KINDS = ("data", "residual", "branch", "concat", "skip", "index")
+EDGE_KINDS = ("data", "residual", "branch", "concat", "gate", "skip", "index")
 # When edges of several kinds fold into one, the most specific kind wins.
-KIND_PRIORITY = {"data": 0, "branch": 1, "concat": 2, "residual": 3, "skip": 4, "index": 5}
+KIND_PRIORITY = {"data": 0, "branch": 1, "concat": 2, "gate": 3, "residual": 4, "skip": 5,
+                 "index": 6}
 
 
 @dataclass

@@ -27,6 +27,7 @@ EDGE_STYLES: dict[str, tuple[str, float, tuple[int, int] | None, str]] = {
     "residual": ("#d62728", 2.0, None, "residual shortcut"),
     "branch": ("#2ca02c", 1.6, None, "parallel branch"),
     "concat": ("#1f77b4", 1.0, (4, 3), "dense concatenation"),
+    "gate": ("#e377c2", 1.8, (6, 2), "attention gate (SE scale)"),
     "skip": ("#9467bd", 2.2, (8, 4), "encoder-decoder skip"),
     "index": ("#ff7f0e", 2.0, (2, 3), "max-pool indices"),
 }
@@ -68,30 +69,38 @@ def shape_text(shape) -> str:
 
 
 def node_label(node_id: str, data: dict[str, Any]) -> list[str]:
-    """The lines drawn in a node's box."""
-    op = data.get("op", "?")
+    """The lines drawn in a node's box: what it is in the papers' words ("3×3 conv, 64,
+    /2", "bottleneck 1×1-3×3-1×1, 256 ×3"), its name, its output shape, and for a folded
+    block the shortcuts or links its caption does not already say."""
+    from .describe import op_caption
+
     count = data.get("count", 1)
-    title = f"{op} ×{count}" if count > 1 else op
+    caption = data.get("caption") or (data.get("op", "?") if data.get("folded")
+                                      else op_caption(data))
+    title = f"{caption} ×{count}" if count > 1 else caption
     second = data["path"] if data.get("folded") else node_id
     if count > 1:
         second = f"{second} … {data['repeat_of'][-1].split('.')[-1]}"
     lines = [title, second, shape_text(data.get("out_shape", ()))]
-    motifs = motif_text(data.get("motifs", {}))
+    shown = {k: v for k, v in data.get("motifs", {}).items()
+             if k in ("residual", "projection", "skip", "index")}
+    motifs = motif_text(shown)
     return lines + [motifs] if motifs else lines
 
 
 def motif_text(motifs: dict[str, int]) -> str:
-    """What a folded block hides: its shortcuts, branches, dense links, skips."""
+    """What a folded block hides: its shortcuts, branches, dense links, gates, skips."""
     parts = []
     if motifs.get("residual"):
         n, proj = motifs["residual"], motifs.get("projection", 0)
         kind = "projection" if proj == n else "identity" if not proj else f"{proj} projection"
-        parts.append(f"{n} shortcut{'s' if n > 1 else ''} ({kind})" if n > 1
-                     else f"shortcut ({kind})")
+        parts.append(f"{n} shortcuts ({kind})" if n > 1 else f"shortcut ({kind})")
     if motifs.get("branch"):
-        parts.append("branches")
+        parts.append("parallel branches")
     if motifs.get("concat"):
-        parts.append(f"dense ×{motifs['concat']}")
+        parts.append(f"{motifs['concat']} dense links")
+    if motifs.get("gate"):
+        parts.append("SE gate" if motifs["gate"] == 1 else f"{motifs['gate']} SE gates")
     if motifs.get("skip"):
         parts.append(f"{motifs['skip']} skip{'s' if motifs['skip'] > 1 else ''}")
     if motifs.get("index"):
