@@ -70,8 +70,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     from .export.table_export import human
 
     info = zoo.get_info(args.name)
-    model = zoo.build(args.name, **_parse_options(args.option))
-    params = sum(p.numel() for p in model.parameters())
+    params = zoo.parameter_count(args.name, **_parse_options(args.option))
     print(f"{info.name}: {info.description}")
     print(f"  family      {info.family}")
     print(f"  task        {info.task}")

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from ..assets import resource
-from ..graph.trace import trace, trace_zoo
-from .summary import summarize
+
+if TYPE_CHECKING:  # torch loads when a lesson is evaluated: listing them needs none
+    from torch import nn
 
 _DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int64": 8,
                 "int32": 4, "uint8": 1, "bool": 1}
@@ -60,6 +58,8 @@ def get_lesson(lesson_id: str) -> Lesson:
 
 def build_layers(spec: list[list]) -> nn.Sequential:
     """A small stack from a list like [["conv", 64, 64, 3], ["relu"], ["dwconv", 64, 3]]."""
+    from torch import nn
+
     layers: list[nn.Module] = []
     for item in spec:
         kind, *args = item
@@ -80,6 +80,10 @@ def build_layers(spec: list[list]) -> nn.Sequential:
 
 
 def _graph(model_spec: dict, lesson: Lesson):
+    import torch
+
+    from ..graph.trace import trace, trace_zoo
+
     shape = model_spec.get("input") or lesson.input
     if "zoo" in model_spec:
         return trace_zoo(model_spec["zoo"], tuple(shape) if shape else None,
@@ -107,6 +111,8 @@ def _metric(name: str, graph, table) -> float:
 
 
 def evaluate(lesson: Lesson) -> Result:
+    from .summary import summarize
+
     figures: dict[str, list[float]] = {m: [] for m in lesson.expect}
     for spec in lesson.models:
         graph = _graph(spec, lesson)

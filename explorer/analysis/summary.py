@@ -5,20 +5,24 @@ Counting follows torchvision's convention (see README): FLOPs come from
 transposed conv counted correctly), MACs = FLOPs / 2; ops it has no formula for
 (BN, activations, pooling, adds, upsampling) are 0, never a guess. Everything runs on the
 meta device, so U-Net at 572x572 or FCN at 520x520 allocate no activations.
+
+MACs, FLOPs and activation bytes are for the whole input batch, as the pass computes them;
+``LayerTable.per_image`` divides them by the batch size (the papers' and torchvision's
+figures are per image). The module imports torch only when it summarizes, so that a table's
+types cost nothing to import.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import nn
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
-from ..graph.fold import FoldSpec, fold
-from ..graph.layergraph import LayerGraph
-from ..graph.trace import trace, trace_zoo
-from .receptive import receptive_fields
+    from ..graph.fold import FoldSpec
+    from ..graph.layergraph import LayerGraph
 
 FAMILIES = ("conv", "linear", "norm", "other")
 _LINEAR_OPS = {"Linear", "Bilinear", "LazyLinear", "matmul", "mm", "addmm", "bmm", "linear"}
@@ -74,21 +78,38 @@ class LayerTable:
                 return r
         raise KeyError(f"no layer {name!r} in the table of {self.model}")
 
+    @property
+    def batch(self) -> int:
+        return int(self.input_shape[0]) if self.input_shape else 1
+
+    @property
+    def per_image(self) -> dict[str, int]:
+        """The totals that grow with the batch, for one image of it."""
+        return {k: self.total[k] // self.batch for k in PER_IMAGE}
+
     def as_dict(self) -> dict[str, Any]:
         return {"model": self.model, "input_shape": list(self.input_shape), "dtype": self.dtype,
-                "total": dict(self.total), "by_family": self.by_family,
-                "layers": [r.as_dict() for r in self.rows]}
+                "batch": self.batch, "total": dict(self.total), "per_image": self.per_image,
+                "by_family": self.by_family, "layers": [r.as_dict() for r in self.rows]}
 
 
 UNUSED_ROW = "(not run in this pass)"
+PER_IMAGE = ("macs", "flops", "activation_bytes")  # totals proportional to the batch size
 
 
 def summarize(source: str | nn.Module | LayerGraph, input_shape: tuple[int, ...] | None = None,
-              spec: FoldSpec | None = None, dtype: torch.dtype | str = torch.float32,
+              spec: FoldSpec | None = None, dtype: torch.dtype | str = "float32",
               **options: Any) -> LayerTable:
     """One row per visible node of ``spec``'s view (every layer by default), with totals.
 
     ``source`` is a zoo name (``options`` are its options), a module, or a traced graph."""
+    import torch
+    from torch import nn
+
+    from ..graph.fold import FoldSpec, fold
+    from ..graph.trace import trace, trace_zoo
+    from .receptive import receptive_fields
+
     dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
     if isinstance(source, str):
         graph = trace_zoo(source, input_shape, **options)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import TYPE_CHECKING
 
-from ..analysis.compare import Comparison
-from ..analysis.summary import LayerTable
+if TYPE_CHECKING:  # the analysis imports torch; `explorer info` needs only human()
+    from ..analysis.compare import Comparison
+    from ..analysis.summary import LayerTable
 
 COLUMNS = ("name", "type", "in_shape", "out_shape", "params", "trainable_params", "macs",
            "flops", "activation_bytes", "share", "receptive_field", "stride", "family")
@@ -35,9 +37,13 @@ def table_csv(table: LayerTable) -> str:
         d = r.as_dict()
         writer.writerow([_cell(k, d[k]) if k in ("in_shape", "out_shape") else d[k]
                          for k in COLUMNS])
-    t = table.total
+    t, one = table.total, table.per_image
     writer.writerow(["total", "", "", "", t["params"], t["trainable_params"], t["macs"],
                      t["flops"], t["activation_bytes"], 1.0, "", "", ""])
+    if table.batch > 1:  # rows and total count the whole batch
+        writer.writerow([f"per image (batch of {table.batch})", "", "", "", t["params"],
+                         t["trainable_params"], one["macs"], one["flops"],
+                         one["activation_bytes"], 1.0, "", "", ""])
     return buf.getvalue()
 
 
@@ -51,18 +57,26 @@ def human(n: float, unit: str = "") -> str:
 def table_markdown(table: LayerTable) -> str:
     cols = ("name", "type", "out_shape", "params", "macs", "activation_bytes", "share",
             "receptive_field", "stride")
-    lines = [f"# {table.model} — input {_shape(table.input_shape)}, {table.dtype}", "",
+    counted = "one image" if table.batch == 1 else f"the batch of {table.batch}"
+    lines = [f"# {table.model} — input {_shape(table.input_shape)}, {table.dtype}; "
+             f"MACs and activations for {counted}", "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in table.rows:
         d = r.as_dict()
         cells = [_cell(k, d[k]) for k in cols]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    t = table.total
+    t, one = table.total, table.per_image
     lines.append(f"| **total** | | | {t['params']:,} | {t['macs']:,} | {t['activation_bytes']:,} "
                  "| 100% | | |")
-    lines += ["", f"Parameters {human(t['params'])} ({t['trainable_params']:,} trainable), "
-              f"MACs {human(t['macs'])}, FLOPs {human(t['flops'])}, "
-              f"activations {human(t['activation_bytes'], 'B')}.", "",
+    if table.batch > 1:
+        lines.append(f"| **per image** | | | {t['params']:,} | {one['macs']:,} | "
+                     f"{one['activation_bytes']:,} | | | |")
+    lines += ["", f"Parameters {human(t['params'])} ({t['trainable_params']:,} trainable); "
+              f"per image MACs {human(one['macs'])}, FLOPs {human(one['flops'])}, "
+              f"activations {human(one['activation_bytes'], 'B')}"
+              + (f"; for the batch of {table.batch} MACs {human(t['macs'])}, "
+                 f"FLOPs {human(t['flops'])}, activations {human(t['activation_bytes'], 'B')}"
+                 if table.batch > 1 else "") + ".", "",
               "| family | params | MACs |", "|---|---|---|"]
     for fam, v in table.by_family.items():
         lines.append(f"| {fam} | {v['params']:,} | {v['macs']:,} |")

@@ -1,21 +1,19 @@
-"""The model zoo: ``list_models``, ``get_info`` and ``build`` are the only way in."""
+"""The model zoo: ``list_models``, ``get_info`` and ``build`` are the only way in.
 
-from . import (  # noqa: F401  (each family file registers its models on import)
-    alexnet,
-    deconvnet,
-    densenet,
-    fcn,
-    googlenet,
-    inception,
-    lenet,
-    mobilenet,
-    resnet,
-    segnet,
-    shufflenet,
-    unet,
-    vgg,
-    xception,
+Importing it is cheap: the family files (and torch) load on the first build."""
+
+from .registry import (
+    TASKS,
+    ModelInfo,
+    Option,
+    ZooError,
+    build,
+    get_info,
+    input_shape,
+    list_models,
+    load_families,
+    parameter_count,
 )
-from .registry import ModelInfo, Option, ZooError, build, get_info, input_shape, list_models
 
-__all__ = ["ModelInfo", "Option", "ZooError", "build", "get_info", "input_shape", "list_models"]
+__all__ = ["TASKS", "ModelInfo", "Option", "ZooError", "build", "get_info", "input_shape",
+           "list_models", "load_families", "parameter_count"]

@@ -4,6 +4,10 @@ A family file registers each named model with ``register_model``: the builder, t
 metadata a person needs (paper, task, input size, normalisation, labels) and the options
 the builder accepts. A name may preset option values (``resnet34_plain`` is ``resnet34``
 with ``plain=True``), so variants the literature names are reachable both ways.
+
+Importing the registry does not import torch: the family files load on the first build.
+Until then names and metadata come from the catalogue (``catalogue.json``, written from
+the family files' registrations), as long as it matches the sources it was written from.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ import fnmatch
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
+if TYPE_CHECKING:
+    from torch import nn
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -93,7 +98,7 @@ class ModelInfo:
     paper: str
     year: int
     input_shape: tuple[int, int, int]  # C, H, W
-    builder: Callable[..., nn.Module] = field(repr=False)
+    builder: Callable[..., nn.Module] = field(repr=False, compare=False)
     options: tuple[Option, ...] = ()
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
@@ -120,6 +125,44 @@ class ModelInfo:
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
+_families_loaded = False
+
+
+def load_families() -> None:
+    """Import every family file (and torch with them): each registers its models."""
+    global _families_loaded
+    if _families_loaded:
+        return
+    _families_loaded = True  # first: the family files call register_model while importing
+    from . import (  # noqa: F401
+        alexnet,
+        deconvnet,
+        densenet,
+        fcn,
+        googlenet,
+        inception,
+        lenet,
+        mobilenet,
+        resnet,
+        segnet,
+        shufflenet,
+        unet,
+        vgg,
+        xception,
+    )
+
+
+def _known() -> dict[str, ModelInfo]:
+    """The registered models: the catalogue's copy while the family files are not loaded
+    and it is current, else the family files' own registrations."""
+    if not _families_loaded:
+        from .catalogue import load_catalogue
+
+        catalogue = load_catalogue()
+        if catalogue is not None:
+            return catalogue.models
+        load_families()
+    return _REGISTRY
 
 
 def register_model(name: str, builder: Callable[..., nn.Module], *, family: str, task: str,
@@ -127,6 +170,7 @@ def register_model(name: str, builder: Callable[..., nn.Module], *, family: str,
                    options: Sequence[Option] = (), preset: dict[str, Any] | None = None,
                    **meta: Any) -> ModelInfo:
     """Register ``builder`` under ``name``; ``preset`` overrides option defaults."""
+    load_families()  # a new name must not clash with the zoo's own
     if name in _REGISTRY:
         raise ZooError(f"model {name!r} is already registered")
     if task not in TASKS:
@@ -153,32 +197,59 @@ def get_info(name: str) -> ModelInfo:
 
         if is_user_model(name):
             return user_model_info(name)
+    known = _known()
     try:
-        return _REGISTRY[name]
+        return known[name]
     except KeyError:
-        close = difflib.get_close_matches(name, _REGISTRY, n=5, cutoff=0.6)
+        close = difflib.get_close_matches(name, known, n=5, cutoff=0.6)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
         raise ZooError(f"unknown model {name!r}.{hint} Known models: "
-                       + ", ".join(sorted(_REGISTRY))) from None
+                       + ", ".join(sorted(known))) from None
 
 
 def list_models(pattern: str | None = None, task: str | None = None) -> list[str]:
     """Registered names, sorted; ``pattern`` is a shell glob, ``task`` filters by task."""
     if task is not None and task not in TASKS:
         raise ZooError(f"unknown task {task!r}; tasks are: {', '.join(TASKS)}")
-    names = sorted(_REGISTRY)
+    known = _known()
+    names = sorted(known)
     if pattern:
         names = fnmatch.filter(names, pattern)
     if task:
-        names = [n for n in names if _REGISTRY[n].task == task]
+        names = [n for n in names if known[n].task == task]
     return names
 
 
 def build(name: str, **options: Any) -> nn.Module:
-    """Build a fresh model in eval mode; unknown names and bad options raise ZooError."""
+    """Build a fresh model in eval mode; unknown names and bad options raise ZooError.
+
+    Under ``torch.device("meta")`` no weight initialisation runs (there is nothing to
+    fill), which also spares the first meta build torch's 1 s import of torch._dynamo."""
+    from .common import SkipInitOnMeta  # imports torch
+
+    load_families()
     info = get_info(name)
-    model = info.builder(**info.resolve(options))
+    values = info.resolve(options)
+    with SkipInitOnMeta():
+        model = info.builder(**values)
     return model.eval()
+
+
+def parameter_count(name: str, **options: Any) -> int:
+    """All parameters of the model with these options; the default options' count comes
+    from the catalogue (no torch) where it is current, others from a meta build."""
+    info = get_info(name)
+    if not _families_loaded and info.resolve(options) == info.defaults():
+        from .catalogue import load_catalogue
+
+        catalogue = load_catalogue()
+        if catalogue is not None and name in catalogue.params:
+            return catalogue.params[name]
+    import torch
+
+    with torch.device("meta"):
+        model = build(name, **options)
+    return sum(p.numel() for p in model.parameters())
 
 
 def input_shape(name: str, **options: Any) -> tuple[int, int, int, int]:
