@@ -251,3 +251,51 @@ def test_densenet_legacy_keys_load(server):
     assert result.report.ok
     for key, tensor in source.state_dict().items():
         assert torch.equal(result.model.state_dict()[key], tensor), key
+
+
+# ---- the command line ---------------------------------------------------------------------
+
+def test_cli_weights_download_and_list(server, lenet_set, monkeypatch, capsys):
+    from explorer import cli
+    from explorer.inference import catalogue
+
+    ws, _ = lenet_set
+    monkeypatch.setattr(catalogue, "load_catalogue", lambda: catalogue.Catalogue((ws,), ()))
+    assert cli.main(["weights", "download", "lenet5"]) == 0
+    assert ws.is_cached() and str(ws.cache_path()) in capsys.readouterr().out
+    assert cli.main(["weights", "lenet5"]) == 0
+    assert "cached" in capsys.readouterr().out
+
+
+def test_cli_download_failure_is_one_line(server, monkeypatch, capsys):
+    from explorer import cli
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv(BASE_URL_ENV, f"http://127.0.0.1:{port}")
+    assert cli.main(["weights", "download", "resnet18"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("explorer: ") and "offline" in err[-1] and len(err) == 2
+    assert leftovers() == []
+
+
+def test_cli_run_pretrained_uses_the_sets_labels(server, tmp_path, capsys):
+    """A file already in the cache (here random weights under the real name) is used as
+    is; the prediction names the set."""
+    import json
+
+    from explorer import cli
+    from explorer.assets import sample_images
+
+    ws = get_weight_set("resnet18")
+    checkpoint_dir().mkdir(parents=True)
+    torch.save(zoo.build("resnet18").state_dict(), ws.cache_path())
+    out = tmp_path / "out"
+    assert cli.main(["run", "resnet18", str(sample_images()[0]), "--weights", "pretrained",
+                     "-o", str(out)]) == 0
+    pred = json.loads((out / "prediction.json").read_text())
+    assert pred["weights"] == "IMAGENET1K_V1 (torchvision)" and server.requests == []
+    assert cli.main(["run", "resnet18", str(sample_images()[0]), "--weights", "V7",
+                     "-o", str(out)]) == 2
+    assert "sets: IMAGENET1K_V1" in capsys.readouterr().err
