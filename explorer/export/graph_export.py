@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 from ..graph.layergraph import LayerGraph
 from ..graph.layout import Layout, to_dot
 from ..graph.style import EDGE_STYLES, NODE_STYLES, category, motif_bracket
+from .files import check_destination, write_atomic, write_text_atomic
 
 MARGIN = 20.0
 LEGEND_ROW = 16.0
@@ -111,6 +112,8 @@ def graph_png(view: LayerGraph, lay: Layout, path: Path, scale: float = 1.0,
     """Rasterise with Pillow (no dot, no Qt needed)."""
     from PIL import Image, ImageDraw
 
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"the PNG scale must be a positive number, not {scale}")
     kinds = _used_kinds(lay) if legend else []
     width = int((lay.width + 2 * MARGIN) * scale) + 1
     height = int((lay.height + 2 * MARGIN + (len(kinds) + 1) * LEGEND_ROW * bool(kinds)) * scale)
@@ -171,18 +174,20 @@ def _png_motif(draw, data: dict, b, xy, scale: float) -> None:
 
 
 def write_graph(view: LayerGraph, lay: Layout, path: str | Path, scale: float = 1.0) -> Path:
-    """Write by extension: .json, .dot, .svg or .png."""
+    """Write by extension: .json, .dot, .svg or .png; the file appears whole or not at
+    all (DestinationError when it cannot be written there)."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix not in (".json", ".dot", ".gv", ".svg", ".png"):
+        raise ValueError(f"cannot write {path.name}: use .json, .dot, .svg or .png")
+    check_destination(path)
     if suffix == ".json":
-        path.write_text(json.dumps(graph_json(view, lay), indent=1))
+        write_text_atomic(path, json.dumps(graph_json(view, lay), indent=1))
     elif suffix in (".dot", ".gv"):
         sizes = {n: (b.w, b.h) for n, b in lay.boxes.items()}
-        path.write_text(to_dot(view.nx, sizes, lay.direction, positions=lay))
+        write_text_atomic(path, to_dot(view.nx, sizes, lay.direction, positions=lay))
     elif suffix == ".svg":
-        path.write_text(graph_svg(view, lay))
-    elif suffix == ".png":
-        graph_png(view, lay, path, scale)
+        write_text_atomic(path, graph_svg(view, lay))
     else:
-        raise ValueError(f"cannot write {path.name}: use .json, .dot, .svg or .png")
+        write_atomic(path, lambda tmp: graph_png(view, lay, tmp, scale))
     return path

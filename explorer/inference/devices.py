@@ -37,6 +37,9 @@ def choose_device(preference: str | None = None) -> torch.device:
     except RuntimeError:
         raise ValueError(f"unknown device {preference!r}; available: "
                          + ", ".join(available_devices())) from None
+    if device.type not in ("cpu", "cuda", "mps"):  # meta holds no data; xpu etc. not built in
+        raise ValueError(f"cannot run on {preference!r}; available: "
+                         + ", ".join(available_devices()))
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"no CUDA device here; available: {', '.join(available_devices())}")
     if device.type == "mps" and "mps" not in available_devices():
