@@ -10,7 +10,13 @@ dense graphs (DenseNet-201 fully expanded: minutes to hours):
    O(E x span);
 3. order within a layer by barycentre sweeps;
 4. x by a weighted pool-adjacent-violators pass: each node wants to sit under its data
-   predecessor, dummies weigh little, so the main path stays a straight column.
+   predecessor, dummies weigh little, so the main path stays a straight column;
+5. edges routed orthogonally (``route``): through rows only where no box is, bending
+   only in the gaps between rows, so no edge crosses a node's box.
+
+``arrangement="u"`` draws an encoder-decoder network as its paper does (``ushape``):
+encoder down the left, decoder up the right, skip and index links straight across.
+``"auto"`` (the default) does that for any view with skip or index links.
 
 ``engine="dot"`` lays the same boxes out with graphviz instead (subprocess with a
 timeout and tuned limits), for comparison; it falls back to the layered layout.
@@ -29,7 +35,9 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from .route import Route, Rows, assign_ports, assign_tracks, route, simplify
 from .style import measure_text, node_label
+from .ushape import has_links, place_u
 
 LAYER_GAP = 26.0
 NODE_GAP = 18.0
@@ -37,6 +45,7 @@ LANE_GAP = 7.0
 DUMMY_WIDTH = 10.0
 MAX_DUMMY_SPAN = 24
 LANE_KINDS = ("concat", "skip")
+ARRANGEMENTS = ("auto", "column", "u")
 DOT_FLAGS = ["-Gnslimit=2", "-Gnslimit1=2", "-Gmclimit=0.2", "-Gremincross=false",
              "-Gsearchsize=20"]
 
@@ -76,6 +85,7 @@ class Layout:
     direction: str = "TB"
     engine: str = "layered"
     notes: list[str] = field(default_factory=list)
+    arrangement: str = "column"  # what was drawn: "column" or "u"
 
 
 Measure = Callable[[list[str]], tuple[float, float]]
@@ -84,22 +94,34 @@ _CACHE_SIZE = 64
 
 
 def layout(g: nx.DiGraph, direction: str = "TB", measure: Measure = measure_text,
-           engine: str = "layered", dot_timeout: float = 10.0) -> Layout:
-    """Boxes and polylines for every node and edge of ``g`` (a LayerGraph's ``nx``)."""
+           engine: str = "layered", dot_timeout: float = 10.0,
+           arrangement: str = "auto") -> Layout:
+    """Boxes and polylines for every node and edge of ``g`` (a LayerGraph's ``nx``).
+    ``arrangement``: "column", "u" (encoder-decoder, when the view has skip or index
+    links; else the column with a note) or "auto" (the U where there are links)."""
     if direction not in ("TB", "LR"):
         raise ValueError(f"direction must be 'TB' or 'LR', not {direction!r}")
+    if arrangement not in ARRANGEMENTS:
+        raise ValueError(f"arrangement must be one of {', '.join(ARRANGEMENTS)}, "
+                         f"not {arrangement!r}")
     labels = {n: node_label(n, g.nodes[n]) for n in g}
     sizes = {n: measure(labels[n]) for n in g}
-    key = _cache_key(g, sizes, direction, engine)
+    key = _cache_key(g, sizes, direction, f"{engine}|{arrangement}")
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    if engine == "dot":
-        result = _dot_layout(g, labels, sizes, direction, dot_timeout)
-    elif engine == "layered":
-        result = _layered(g, labels, sizes, direction)
-    else:
+    if engine not in ("layered", "dot"):
         raise ValueError(f"engine must be 'layered' or 'dot', not {engine!r}")
+    result = None
+    if arrangement != "column" and engine == "layered":
+        result = _u_layout(g, labels, sizes, direction)
+        if result is None and arrangement == "u":
+            result = _layered(g, labels, sizes, direction)
+            result.notes.append("no skip or index links to arrange as an encoder and a "
+                                "decoder: drawn as a column")
+    if result is None:
+        result = (_dot_layout(g, labels, sizes, direction, dot_timeout) if engine == "dot"
+                  else _layered(g, labels, sizes, direction))
     _CACHE[key] = result
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -177,16 +199,26 @@ def _layered(g: nx.DiGraph, labels: dict, sizes: dict, direction: str) -> Layout
                   for k in range(n_layers)]
     width = max(right_edge, default=0.0)
 
-    edges_tb: list[tuple[str, str, list[tuple[float, float]]]] = []
-    for (u, v), chain in chains.items():
-        bu, bv = boxes_tb[u], boxes_tb[v]
-        pts = [(bu[0] + bu[2] / 2, bu[1] + bu[3])]
-        pts += [(x[d], y_of[layer[d]][0] + y_of[layer[d]][1] / 2) for d in chain]
-        pts.append((bv[0] + bv[2] / 2, bv[1]))
-        edges_tb.append((u, v, pts))
-    width = max(width, _route_lanes(lanes, layer, boxes_tb, right_edge, edges_tb))
+    real = {n: boxes_tb[n] for n in g}
+    rows = Rows(real, {n: layer[n] for n in g}, [t for t, _ in y_of],
+                [t + h for t, h in y_of])
+    routes = [(u, v, route(rows, u, v, [x[d] for d in chain])) for (u, v), chain in
+              chains.items()]
+    width = max(width, _route_lanes(lanes, layer, rows, right_edge, routes))
+    edges_tb = _finish(routes, rows)
     height = y - LAYER_GAP if n_layers else 0.0
+    return _oriented(g, labels, real, edges_tb, width, height, direction, "column")
 
+
+def _finish(routes: list[tuple[str, str, Route]], rows: Rows) -> list:
+    assign_ports(routes, rows.boxes)
+    assign_tracks(routes, rows)
+    return [(u, v, simplify(r.points)) for u, v, r in routes]
+
+
+def _oriented(g, labels, boxes_tb, edges_tb, width, height, direction, arrangement) -> Layout:
+    """Top-to-bottom coordinates into a Layout; left-to-right is their transpose."""
+    lr = direction == "LR"
     boxes, edges = {}, []
     for n in g:
         bx, by, bw, bh = boxes_tb[n]
@@ -196,7 +228,19 @@ def _layered(g: nx.DiGraph, labels: dict, sizes: dict, direction: str) -> Layout
         pts = [(py, px) for px, py in pts] if lr else pts
         edges.append(EdgePath(u, v, data["kind"], tuple(data.get("shape", ())), pts))
     w_out, h_out = (height, width) if lr else (width, height)
-    return Layout(boxes, edges, w_out, h_out, direction, "layered")
+    return Layout(boxes, edges, w_out, h_out, direction, "layered", arrangement=arrangement)
+
+
+def _u_layout(g: nx.DiGraph, labels: dict, sizes: dict, direction: str) -> Layout | None:
+    lr = direction == "LR"
+    size = {n: (h, w) if lr else (w, h) for n, (w, h) in sizes.items()}
+    placed = place_u(g, size, NODE_GAP, LAYER_GAP) if has_links(g) else None
+    if placed is None:
+        return None
+    rows = Rows(placed.boxes, placed.row_of, placed.top, placed.bottom)
+    routes = [(u, v, route(rows, u, v)) for u, v in g.edges]
+    return _oriented(g, labels, placed.boxes, _finish(routes, rows), placed.width,
+                     placed.height, direction, "u")
 
 
 def _order_layers(nodes_in: list[list[str]], preds: dict, is_dummy: dict) -> None:
@@ -269,9 +313,11 @@ def _pav(desired: list[float], weight: list[float], widths: list[float]) -> list
     return out
 
 
-def _route_lanes(lanes, layer, boxes_tb, right_edge, edges_tb) -> float:
+def _route_lanes(lanes, layer, rows: Rows, right_edge, routes) -> float:
     """Long concat/skip edges: one vertical lane per source on the right of the layers it
-    spans; lanes that overlap in height get different offsets."""
+    spans (a bus every later consumer taps); lanes that overlap in height get different
+    offsets. An edge leaves and enters by a box's right side when nothing stands to its
+    right in its row, else through the gap below or above the row."""
     if not lanes:
         return 0.0
     by_source: dict[str, list[str]] = {}
@@ -286,17 +332,34 @@ def _route_lanes(lanes, layer, boxes_tb, right_edge, edges_tb) -> float:
         lane = next(i for i in range(len(used) + 1) if i not in used)
         active.append((end, lane))
         lane_of[u] = lane
+    rightmost: dict[int, str] = {}
+    for n, (bx, _, bw, _) in rows.boxes.items():
+        r = layer[n]
+        if r not in rightmost or bx + bw > sum(rows.boxes[rightmost[r]][0:3:2]):
+            rightmost[r] = n
     width = 0.0
     for (start, end, u) in spans:
         lane_x = max(right_edge[start:end + 1]) + LANE_GAP * (lane_of[u] + 1) + NODE_GAP / 2
         width = max(width, lane_x + LANE_GAP)
-        bu = boxes_tb[u]
+        ux, uy, uw, uh = rows.boxes[u]
         for v in by_source[u]:
-            bv = boxes_tb[v]
-            sy = bu[1] + bu[3] / 2
-            ty = bv[1] + bv[3] / 2
-            edges_tb.append((u, v, [(bu[0] + bu[2], sy), (lane_x, sy), (lane_x, ty),
-                                    (bv[0] + bv[2], ty)]))
+            vx, vy, vw, vh = rows.boxes[v]
+            bands: dict[int, int] = {}
+            if rightmost[layer[u]] == u:
+                pts = [(ux + uw, uy + uh / 2), (lane_x, uy + uh / 2)]
+            else:
+                y = rows.band(layer[u])
+                pts = [(ux + uw / 2, uy + uh), (ux + uw / 2, y), (lane_x, y)]
+                bands[1] = layer[u]
+            if rightmost[layer[v]] == v:
+                pts += [(lane_x, vy + vh / 2), (vx + vw, vy + vh / 2)]
+                side = "right"
+            else:
+                y = rows.band(layer[v] - 1)
+                pts += [(lane_x, y), (vx + vw / 2, y), (vx + vw / 2, vy)]
+                bands[len(pts) - 3] = layer[v] - 1
+                side = "top"
+            routes.append((u, v, Route(pts, bands, side)))
     return width
 
 

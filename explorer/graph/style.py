@@ -82,6 +82,8 @@ def node_label(node_id: str, data: dict[str, Any]) -> list[str]:
     if count > 1:
         second = f"{second} … {data['repeat_of'][-1].split('.')[-1]}"
     lines = [title, second, shape_text(data.get("out_shape", ()))]
+    if second == title:  # "input", "output"
+        lines.pop(1)
     shown = {k: v for k, v in data.get("motifs", {}).items()
              if k in ("residual", "projection", "skip", "index")}
     motifs = motif_text(shown)
