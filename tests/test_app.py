@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 pytest.importorskip("pytestqt")
-from PySide6.QtCore import QSettings, Qt, QThread  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
@@ -99,14 +99,15 @@ def test_selection_syncs_graph_inspector_and_table(qtbot, window):
     qtbot.mouseClick(view.viewport(), Qt.LeftButton,
                      pos=view.mapFromScene(item.sceneBoundingRect().center()))
     assert "inception3a.branch2" in window.inspector.toPlainText()
-    current = window.table_proxy.mapToSource(window.table_view.currentIndex()).row()
-    assert window.table_model.rows[current].name == "inception3a.branch2"
+    current = window.table.proxy.mapToSource(window.table.view.currentIndex()).row()
+    assert window.table.model.rows[current].name == "inception3a.branch2"
     # and a table row selects its node
-    row = window.table_model.row_of("conv1.conv")
-    window.table_view.selectRow(window.table_proxy.mapFromSource(
-        window.table_model.index(row, 0)).row())
-    assert window.panel.scene.nodes["conv1.conv"].isSelected()
-    assert "conv1.conv" in window.inspector.toPlainText()
+    row = window.table.model.row_of("maxpool1")
+    window.table.view.selectRow(window.table.proxy.mapFromSource(
+        window.table.model.index(row, 0)).row())
+    assert window.panel.scene.nodes["maxpool1"].isSelected()
+    assert window.state.selection == "maxpool1"
+    assert "maxpool1" in window.inspector.toPlainText()
 
 
 def test_option_change_rebuilds_the_graph(qtbot, window):
@@ -130,12 +131,12 @@ def test_option_change_rebuilds_the_graph(qtbot, window):
 
 def test_search_walks_through_matches(qtbot, window):
     load(qtbot, window, "vgg16")
-    window.search_box.setText("conv2d")
+    window.search.box.setText("conv2d")
     first = window.find_next()
     second = window.find_next()
     assert first == "features.0" and second == "features.2"
     assert window.panel.scene.nodes[second].isSelected()
-    assert window.search_count.text().strip() == "2/13"
+    assert window.search.count.text().strip() == "2/13"
 
 
 def test_open_model_file_and_syntax_error(qtbot, window, tmp_path):
@@ -183,7 +184,7 @@ def test_exports_png_and_svg(qtbot, window, tmp_path):
     window.export_diagram(str(svg))
     root = ET.parse(svg).getroot()
     texts = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
-    for label in ("conv1", "layer1.0.conv1", "Conv2d", "fc"):
+    for label in ("conv1", "layer1.0.conv1", "7×7 conv, 64, /2", "fc"):
         assert label in texts
 
 
@@ -199,11 +200,10 @@ def test_model_work_runs_on_the_worker_and_results_arrive_queued(qtbot, window, 
     monkeypatch.setattr(session, "prepare",
                         lambda *a, **k: job_threads.append(threading.get_ident())
                         or real_prepare(*a, **k))
-    window.runner.finished.connect(
-        lambda *_: slot_threads.append(QThread.currentThread()))
+    window.state.events.model.connect(lambda _p: slot_threads.append(threading.get_ident()))
     load(qtbot, window, "densenet121")
     assert job_threads and ui_thread not in job_threads
-    assert slot_threads and all(t is window.thread() for t in slot_threads)
+    assert slot_threads == [ui_thread]  # the result reached the state on the UI thread
 
 
 def test_image_work_runs_on_the_worker(qtbot, window, tmp_path, monkeypatch):
@@ -289,7 +289,7 @@ def test_drop_an_image_fills_feature_maps_and_selection_switches_them(qtbot, win
         window.select_node("layer1.0.add")  # a functional node: the residual sum
     assert "layer1.0.add" in inf.features.title.text() and inf.features.act.shape[0] == 64
     with qtbot.waitSignal(inf.mapsShown, timeout=TIMEOUT):
-        window.select_node("layer4.1.conv2")
+        window.reveal("layer4.1.conv2")  # inside a folded block: unfolds to it
     assert "layer4.1.conv2" in inf.features.title.text() and inf.features.act.shape[0] == 512
     assert inf.runner.generation == generation  # from the cache, the model did not run again
     inf.features.show_channel(3)
@@ -351,7 +351,7 @@ def test_bad_image_and_wrong_weights_show_errors_and_the_app_keeps_working(
 
 def test_demo_weights_make_a_meaningful_overlay(qtbot, window):
     with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
-        window.inference.load_demo()
+        window.load_demo()
     result = window.inference.result
     labels = {c["label"] for c in result.classes}
     assert "background" in labels and labels & {"circle", "square", "triangle"}

@@ -75,8 +75,12 @@ class Catalogue(QWidget):
             row[2].setData(params, Qt.UserRole)
 
     def select(self, name: str) -> None:
+        """Show ``name`` as the current model; a model from a file selects nothing."""
         row = self.items.get(name)
-        if row:
+        if row is None:
+            self.tree.clearSelection()
+            self.tree.setCurrentIndex(self.proxy.index(-1, -1))
+        else:
             index = self.proxy.mapFromSource(row[0].index())
             self.tree.setCurrentIndex(index)
             self.tree.scrollTo(index)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from .errors import describe
 from .workers import Runner
 
 
@@ -51,7 +52,7 @@ class CompareDialog(QDialog):
         layout.addWidget(self.text)
         self.runner = Runner(self)
         self.runner.finished.connect(self._done)
-        self.runner.failed.connect(lambda g, msg: self.text.setPlainText(msg))
+        self.runner.failed.connect(lambda g, exc: self.text.setPlainText(describe(exc)))
         self.compute()
 
     def compute(self) -> None:

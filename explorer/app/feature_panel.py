@@ -38,6 +38,9 @@ def compute_maps(act, sort: bool, scale: str) -> dict:
             "full": full, "cols": cols, "hist": (hist, edges), "stats": channel_stats(a)}
 
 
+EMPTY = "Drop an image on the window to see what each layer computes."
+
+
 class FeaturePanel(QWidget):
     def __init__(self, compute=None, parent=None) -> None:
         """``compute(job, callback)`` runs ``compute_maps(*job)`` in the background and
@@ -48,7 +51,7 @@ class FeaturePanel(QWidget):
         self.order: np.ndarray | None = None
         self.cols = 1
         self.cell = (1, 1)
-        self.title = QLabel("Drop an image on the window to see what each layer computes.")
+        self.title = QLabel(EMPTY)
         self.title.setWordWrap(True)
         self.scale = QComboBox()
         self.scale.addItem("scale per channel", "channel")
@@ -96,6 +99,17 @@ class FeaturePanel(QWidget):
         layout.addLayout(controls)
         layout.addWidget(split, 1)
         layout.addWidget(self.layer_hist)
+
+    def clear(self) -> None:
+        """Nothing to show (a new model): no maps, no readout of the old one."""
+        self.act, self.order, self.name = None, None, ""
+        self.title.setText(EMPTY)
+        self.hover.setText("")
+        self.stats.setText("")
+        self.grid_image.clear()
+        self.channel_image.clear()
+        self.channel_hist.clear()
+        self.layer_hist.clear()
 
     def show_activation(self, name: str, act) -> None:
         self.name = name

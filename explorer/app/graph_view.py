@@ -163,3 +163,8 @@ class GraphPanel(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(row, 1)
         column.addWidget(self.legend)
+
+    def set_canvas(self, colour: str) -> None:
+        """The theme's background behind the graph (nodes keep the style table's colours)."""
+        for view in (self.view, self.overview):
+            view.setBackgroundBrush(QColor(colour))

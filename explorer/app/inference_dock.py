@@ -1,9 +1,11 @@
-"""Images through the current model, off the UI thread: the live model (with its weights
-and device), the last run's activations, and the two panels that show them."""
+"""Images through the current model, off the UI thread, and the two panels that show
+the results. What is shown (the image, the live model with its weights, the result) is
+held by the ViewState; this controller turns intents into jobs and results into state."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,30 +13,46 @@ from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
+from ..viewstate import LiveModel, ModelKey, ViewState, Weights
 from .feature_panel import FeaturePanel
 from .prediction_panel import PredictionPanel
 from .workers import Runner
 
-BUDGET_MB = 1024
+
+@dataclass(frozen=True)
+class ImageRan:
+    live: LiveModel
+    result: Any  # inference.runner.RunResult
 
 
-def _oom_errors() -> tuple[type, ...]:
-    import torch
+@dataclass(frozen=True)
+class OutOfMemoryOn:
+    live: LiveModel
+    error: BaseException
 
-    return (torch.cuda.OutOfMemoryError, torch.OutOfMemoryError) if hasattr(
-        torch, "OutOfMemoryError") else (torch.cuda.OutOfMemoryError,)
+
+@dataclass(frozen=True)
+class WeightsLoaded:
+    live: LiveModel
+    message: str
+
+
+@dataclass(frozen=True)
+class CamReady:
+    cam: Any
 
 
 class InferenceController(QObject):
     ran = Signal()  # a result is shown
     mapsShown = Signal()  # the feature-map panel shows the selected node
-    weightsChanged = Signal(str)
+    status = Signal(str)
+    failed = Signal(object)  # the exception, for the window's one error handler
 
-    def __init__(self, window, pool) -> None:
-        super().__init__(window)
+    def __init__(self, state: ViewState, pool, parent=None) -> None:
+        super().__init__(parent)
         from ..inference.devices import choose_device
 
-        self.window = window
+        self.state = state
         self.runner = Runner(self, pool=pool)  # same worker thread as tracing
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(self._failed)
@@ -44,32 +62,36 @@ class InferenceController(QObject):
         self.predictions = PredictionPanel()
         self.predictions.gradcamRequested.connect(self.grad_cam)
         self.device = choose_device()
-        self.live: dict[str, Any] | None = None  # key, model, weights
-        self.image: Image.Image | None = None
-        self.image_name = ""
-        self.result = None
-        self.errors: list[str] = []
         self.after_weights = None
+        state.events.model.connect(self._model_shown)
+        state.events.selection.connect(self.show_node)
 
     # ------------------------------------------------------------------ state
-    def key(self) -> tuple | None:
-        p = self.window.prepared
-        if p is None:
-            return None
-        return (p.name, tuple(sorted(p.options.items())), tuple(p.input_shape))
+    @property
+    def result(self):
+        return self.state.result
+
+    @property
+    def image(self):
+        return self.state.image
 
     @property
     def weights_label(self) -> str:
-        if self.live is None or self.live["key"] != self.key() or not self.live["weights"]:
-            return "random init"
-        return Path(self.live["weights"]).name
+        return self.state.weights.label
 
-    def _model_for_job(self):
-        """(key, live model or None to build, weights) as the job should start from."""
-        key = self.key()
-        if self.live is not None and self.live["key"] == key:
-            return key, self.live["model"], self.live["weights"]
-        return key, None, None
+    def _model_shown(self, _prepared) -> None:
+        """A new model: the panels forget the old one; a loaded image runs through it."""
+        self.features.clear()
+        self.predictions.clear()
+        if self.state.image is not None:
+            self.run()
+
+    def _live_for_job(self) -> tuple[ModelKey, Any, Weights]:
+        """(key, live module or None to build, weights) as a job should start from."""
+        state = self.state
+        if state.live is not None and state.live.key == state.key:
+            return state.key, state.live.module, state.live.weights
+        return state.key, None, Weights()
 
     # ------------------------------------------------------------------ images
     def open_image(self, path: str) -> bool:
@@ -78,81 +100,76 @@ class InferenceController(QObject):
         try:
             image = load_image(path)
         except ImageError as exc:
-            self.error(str(exc))
+            self.failed.emit(exc)  # the image shown before stays
             return False
         return self.set_image(image, Path(path).name)
 
     def set_image(self, image: Image.Image, name: str) -> bool:
-        self.image, self.image_name = image, name
+        self.state.set_image(image, name)
         self.run()
         return True
 
     def run(self) -> int | None:
-        p = self.window.prepared
-        if p is None or self.image is None:
+        p = self.state.model
+        if p is None or self.state.image is None:
             return None
-        from ..inference.runner import run_image
+        from ..inference.runner import out_of_memory, run_image
 
-        key, model, weights = self._model_for_job()
-        info, graph, image, device = p.info, p.graph, self.image, self.device
+        key, model, weights = self._live_for_job()
+        info, graph, image, device = p.info, p.graph, self.state.image, self.device
         name, options = p.name, dict(p.options)
 
         def job(progress):
             progress.check("loading the model", 0.1)
-            live = model if model is not None else _build(name, options)
-            live.to(device)
+            live = LiveModel(key, model if model is not None else _build(name, options),
+                             weights)
+            live.module.to(device)
             progress.check("running the image", 0.4)
             try:
-                result = run_image(live, info, graph, image, "all", device,
-                                   budget_mb=BUDGET_MB)
-            except _oom_errors():
-                return ("oom", key, live, weights, None)
-            except RuntimeError as exc:
-                raise RuntimeError(f"{name} cannot run this image at input "
-                                   f"{'x'.join(map(str, graph.input_shape))}: "
-                                   f"{str(exc).splitlines()[0]}") from None
-            return ("result", key, live, weights, result)
+                return ImageRan(live, run_image(live.module, info, graph, image, "all",
+                                                device))
+            except Exception as exc:
+                oom = out_of_memory(exc, device)
+                if oom is None:
+                    raise
+                return OutOfMemoryOn(live, oom)
 
-        self.window.status_label.setText(f"Running {self.image_name} through {name}…")
+        self.status.emit(f"Running {self.state.image_name} through {name}…")
         return self.runner.submit(job)
 
     def _finished(self, generation: int, result, note: str) -> None:
         if result is None or not self.runner.is_current(generation):
             return
-        kind = result[0]
-        if kind in ("result", "oom", "weights"):
-            _, key, model, weights, payload = result
-            if key == self.key():
-                self.live = {"key": key, "model": model, "weights": weights}
-        if kind == "oom":
-            self._offer_cpu()
-            return
-        if kind == "weights":
-            self.weightsChanged.emit(self.weights_label)
-            self.window.status_label.setText(payload)
-            follow, self.after_weights = self.after_weights, None
-            if follow:
-                follow()
-            elif self.image is not None:
-                self.run()
-            return
-        if kind == "cam":
-            self.predictions.show_cam(result[1])
-            return
-        self.result = payload
-        from ..inference.predictions import main_output
+        match result:
+            case ImageRan(live=live, result=payload):
+                self.state.set_live(live)
+                self._show_result(payload)
+            case OutOfMemoryOn(live=live, error=error):
+                self.state.set_live(live)
+                self._offer_cpu(error)
+            case WeightsLoaded(live=live, message=message):
+                self.state.set_live(live)
+                self.status.emit(message)
+                follow, self.after_weights = self.after_weights, None
+                if follow:
+                    follow()
+                elif self.state.image is not None:
+                    self.run()
+            case CamReady(cam=cam):
+                self.predictions.show_cam(cam)
+
+    def _show_result(self, payload) -> None:
+        from ..inference.predictions import class_shares, main_output
 
         classes = int(main_output(payload.capture.output).shape[1])
         labels = self.labels(classes)
         if payload.mask is not None:  # name the classes as the weights do (the demo's)
-            from ..inference.predictions import class_shares
-
             payload.classes = class_shares(payload.mask, labels)
+        self.state.set_result(payload)
         self.predictions.show_result(payload, labels)
-        node = self.window.selected_node
-        self.show_node(node or self._default_node())
-        self.window.status_label.setText(
-            f"{self.image_name} through {self.key()[0]} on {self.device} "
+        self.show_node(self.state.selection or self._default_node())
+        self.status.emit(
+            f"{self.state.image_name} through {self.state.model.name} on {self.device} "
             f"in {payload.capture.seconds * 1000:.0f} ms ({self.weights_label})")
         self.ran.emit()
 
@@ -160,24 +177,23 @@ class InferenceController(QObject):
         from ..inference.predictions import load_labels
 
         demo = self._demo_meta()
-        p = self.window.prepared
         if demo and self.weights_label == demo["weights"] and len(demo["classes"]) == classes:
             return tuple(demo["classes"])
-        return load_labels(p.info.labels, classes)
+        return load_labels(self.state.model.info.labels, classes)
 
     def _default_node(self) -> str | None:
-        g = self.window.prepared.graph
+        g = self.state.model.graph
         convs = [n for n in g.nodes() if len(g.node(n).get("out_shape", ())) == 4
                  and g.node(n)["kind"] == "module"]
         return convs[min(3, len(convs) - 1)] if convs else None
 
     def show_node(self, node: str | None) -> None:
         """The feature maps of a graph node (a folded block shows its output)."""
-        if node is None or self.result is None or self.window.prepared is None:
+        if node is None or self.state.result is None or self.state.model is None:
             return
         try:
-            target = self.window.prepared.graph.resolve(node)
-            act = self.result.capture.get(target)
+            target = self.state.model.graph.resolve(node)
+            act = self.state.result.capture.get(target)
         except KeyError:
             return
         self.features.show_activation(node, act.numpy())
@@ -195,21 +211,21 @@ class InferenceController(QObject):
 
     # ------------------------------------------------------------------ weights
     def load_weights(self, path: str, then=None) -> int | None:
-        p = self.window.prepared
-        if p is None:
+        if self.state.model is None:
             return None
         from ..inference.weights import load_weights
 
-        key, model, _ = self._model_for_job()
-        name, options = p.name, dict(p.options)
+        key, model, _ = self._live_for_job()
+        name, options = self.state.model.name, dict(self.state.model.options)
         self.after_weights = then
 
         def job(progress):
             progress.check("loading weights", 0.2)
-            live = model if model is not None else _build(name, options)
-            report = load_weights(live, path)
-            return ("weights", key, live, path,
-                    f"Loaded {report.loaded} tensors from {Path(path).name}")
+            module = model if model is not None else _build(name, options)
+            report = load_weights(module, path)
+            live = LiveModel(key, module, Weights(Path(path).name, str(path)))
+            return WeightsLoaded(live, f"Loaded {report.loaded} tensors from "
+                                       f"{Path(path).name}")
 
         return self.runner.submit(job)
 
@@ -219,26 +235,28 @@ class InferenceController(QObject):
         meta = RESOURCES / "demo" / "demo.json"
         return json.loads(meta.read_text()) if meta.exists() else None
 
-    def load_demo(self) -> None:
-        """The shipped U-Net trained on shapes, with a sample image: a first overlay that
-        means something."""
+    def load_demo(self, open_model) -> None:
+        """The shipped U-Net trained on shapes: a first overlay that means something. The
+        person's own image stays if there is one; else a sample of the shapes runs."""
         from ..assets import RESOURCES
 
         meta = self._demo_meta()
         if meta is None:
-            self.error("The demo weights are missing from resources/demo.")
+            self.failed.emit(FileNotFoundError(2, "missing", "resources/demo/demo.json"))
             return
         demo = RESOURCES / "demo"
         size = meta["input_size"]
         options = meta["options"]
 
-        def after_model(_name: str) -> None:
-            self.window.shown.disconnect(after_model)
+        def after_model(_prepared) -> None:
+            self.state.events.model.disconnect(after_model)
+            sample = str(demo / "shapes_1.png")
             self.load_weights(str(demo / meta["weights"]),
-                              then=lambda: self.open_image(str(demo / "shapes_1.png")))
+                              then=None if self.state.image is not None
+                              else lambda: self.open_image(sample))
 
-        self.window.shown.connect(after_model)
-        self.window.open_model(meta["model"], options, (1, options["in_channels"], size, size))
+        self.state.events.model.connect(after_model)
+        open_model(meta["model"], options, (1, options["in_channels"], size, size))
 
     # ------------------------------------------------------------------ devices, Grad-CAM
     def set_device(self, name: str) -> None:
@@ -247,52 +265,46 @@ class InferenceController(QObject):
         try:
             self.device = choose_device(name)
         except ValueError as exc:
-            self.error(str(exc))
+            self.failed.emit(exc)
             return
         self.run()
 
-    def _offer_cpu(self) -> None:
+    def _offer_cpu(self, error: BaseException) -> None:
         answer = QMessageBox.question(
-            self.window, "Out of memory",
-            f"The {self.device} device ran out of memory for this image.\nRun it on the CPU?")
+            self.features.window(), "Out of memory",
+            f"{error}\nRun it on the CPU?" if str(self.device) != "cpu" else str(error),
+            QMessageBox.Yes | QMessageBox.No if str(self.device) != "cpu" else QMessageBox.Ok)
         if answer == QMessageBox.Yes:
             self.set_device("cpu")
 
     def grad_cam(self, class_index: int) -> None:
-        if self.result is None or self.live is None:
+        if self.state.result is None or self.state.live is None:
             return
         from ..inference.predictions import grad_cam
 
         layer = self._cam_layer()
-        model, x, device = self.live["model"], self.result.x, self.device
+        model, x, device = self.state.live.module, self.state.result.x, self.device
 
         def job(progress):
             cam, _ = grad_cam(model, x.to(device), layer, class_index)
-            return ("cam", cam)
+            return CamReady(cam)
 
         self.runner.submit(job)
 
     def _cam_layer(self) -> str:
         """The last module whose output is still a spatial map."""
-        g = self.window.prepared.graph
+        g = self.state.model.graph
         maps = [g.node(n)["path"] for n in g.nodes() if g.node(n)["kind"] == "module"
                 and len(g.node(n).get("out_shape", ())) == 4
                 and min(g.node(n)["out_shape"][2:]) > 1]
         return maps[-1]
 
     # ------------------------------------------------------------------ errors, exports
-    def _failed(self, generation: int, message: str) -> None:
+    def _failed(self, generation: int, exc: BaseException) -> None:
         if generation != self.runner.generation:
             return
         self.after_weights = None
-        self.error(message.split(": ", 1)[-1] if message.startswith(("WeightsError",
-                                                                       "RuntimeError"))
-                   else message)
-
-    def error(self, message: str) -> None:
-        self.errors.append(message)
-        self.window.status_label.setText(message.splitlines()[0][:200])
-        QMessageBox.warning(self.window, "Architecture Explorer", message)
+        self.failed.emit(exc)
 
     def export(self, what: str, path: str) -> bool:
         from ..inference.render import channel_grid, grid_image
@@ -308,9 +320,13 @@ class InferenceController(QObject):
         else:
             image = None
         if image is None:
-            self.error("Nothing to export yet: run an image first.")
+            self.failed.emit(ValueError("Nothing to export yet: run an image first."))
             return False
-        image.save(path)
+        try:
+            image.save(path)
+        except (OSError, ValueError) as exc:
+            self.failed.emit(exc)
+            return False
         return True
 
 

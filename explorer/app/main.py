@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import platform
 import sys
 import time
 
 from PySide6.QtCore import QTimer
 
 START = time.perf_counter()
+APP = "Architecture Explorer"
 
 
 def self_test(app, window) -> int:
@@ -35,10 +38,67 @@ def self_test(app, window) -> int:
     return 0 if ok else 1
 
 
+def app_icon():
+    from PySide6.QtGui import QIcon
+
+    from ..assets import RESOURCES
+
+    icon = QIcon(str(RESOURCES / "icons" / "architecture-explorer.svg"))
+    for size in (16, 32, 48, 64, 128, 256):
+        png = RESOURCES / "icons" / f"architecture-explorer-{size}.png"
+        if png.exists():
+            icon.addFile(str(png))
+    return icon
+
+
+def responsive_threads() -> None:
+    """The UI thread takes the GIL back from a busy worker after at most this long
+    (Python's default is 5 ms; each event-loop callback may wait that long)."""
+    sys.setswitchinterval(0.002)
+
+
+def quiet_garbage_collection() -> None:
+    """Python's full collections stop every thread, the UI's included; one triggered by a
+    worker building DenseNet-201's graph paused the event loop for 100-450 ms. So: freeze
+    the start-up heap (torch, Qt), leave automatic collection to the young generations
+    (bounded, a few ms), and run full collections ourselves when the UI is idle."""
+    collect_now()
+    first, second, _ = gc.get_threshold()
+    gc.set_threshold(first, second, 1_000_000)
+
+
+def collect_now() -> None:
+    gc.collect()
+    gc.freeze()  # survivors are long-lived; freed ones are still reclaimed by refcount
+
+
+def about_text() -> str:
+    import PySide6
+    import torch
+
+    from .. import __version__
+    from ..inference.devices import available_devices
+
+    return (f"<b>{APP}</b> {__version__}<br>Look inside convolutional networks.<br><br>"
+            f"PyTorch {torch.__version__}<br>Qt {PySide6.QtCore.qVersion()} "
+            f"(PySide6 {PySide6.__version__})<br>Python {platform.python_version()}<br>"
+            f"Devices: {', '.join(available_devices())}")
+
+
+def paint_first_frame(app, window) -> None:
+    """Importing torch holds the GIL for seconds, so the event loop cannot paint meanwhile:
+    the skeleton (menus, "Loading PyTorch…", a busy bar) is painted now, before it."""
+    for _ in range(3):
+        app.processEvents()
+    window.repaint()
+    app.processEvents()
+
+
 def launch(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from .window import MainWindow, apply_theme
+    from .theme import apply_theme
+    from .window import MainWindow
 
     argv = list(sys.argv[1:] if argv is None else argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -53,8 +113,10 @@ def launch(argv: list[str] | None = None) -> int:
         window.show()
         return self_test(app, window)
     window = MainWindow()
-    apply_theme(str(window.settings.value("theme", "system")))
+    window.setWindowIcon(app_icon())
+    window.theme = apply_theme(str(window.settings.value("theme", "system")))
     window.show()
+    paint_first_frame(app, window)
     shown = time.perf_counter() - START
     if os.environ.get("EXPLORER_REPORT_STARTUP"):
         print(f"window shown at {time.time():.3f} ({shown:.2f} s after the app import)",
@@ -62,6 +124,11 @@ def launch(argv: list[str] | None = None) -> int:
 
     def finish() -> None:
         window.load_core()
+        quiet_garbage_collection()
+        responsive_threads()
+        from .theme import CANVAS
+
+        window.panel.set_canvas(CANVAS[window.theme])
         last = str(window.settings.value("last_model", "resnet34"))
         from .. import zoo
 

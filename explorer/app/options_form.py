@@ -38,7 +38,8 @@ class OptionsForm(QWidget):
             self.form.removeRow(0)
         self.widgets = {}
         self.info = info
-        title = QLabel(f"<b>{info.name}</b><br><small>{info.paper} ({info.year})</small>")
+        source = f"{info.paper} ({info.year})" if info.year else info.paper
+        title = QLabel(f"<b>{info.name}</b><br><small>{source}</small>")
         title.setWordWrap(True)
         self.form.addRow(title)
         values = {**info.defaults(), **options}

@@ -33,6 +33,9 @@ def to_pixmap(img: Image.Image) -> QPixmap:
     return QPixmap.fromImage(qimage.copy())
 
 
+EMPTY = "No image yet: drop one on the window, or File ▸ Open image…"
+
+
 class PredictionPanel(QWidget):
     gradcamRequested = Signal(int)  # class index
 
@@ -40,8 +43,7 @@ class PredictionPanel(QWidget):
         super().__init__(parent)
         self.result = None
         self.labels: tuple[str, ...] = ()
-        self.picture = QLabel("No image yet: drop one on the window, or File ▸ Open image…",
-                              alignment=Qt.AlignCenter)
+        self.picture = QLabel(EMPTY, alignment=Qt.AlignCenter)
         self.picture.setMinimumSize(240, 200)
         self.picture.setWordWrap(True)
         self.bars = QWidget()
@@ -78,6 +80,16 @@ class PredictionPanel(QWidget):
         layout.addWidget(self.bars)
         layout.addWidget(self.seg_box)
         layout.addWidget(self.cam_box)
+        self.seg_box.hide()
+        self.cam_box.hide()
+
+    def clear(self) -> None:
+        self.result, self.labels, self.cam = None, (), None
+        while self.bars_layout.count():
+            self.bars_layout.takeAt(0).widget().deleteLater()
+        self.picture.clear()
+        self.picture.setText(EMPTY)
+        self.legend.clear()
         self.seg_box.hide()
         self.cam_box.hide()
 

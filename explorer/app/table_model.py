@@ -14,7 +14,9 @@ from ..graph.style import shape_text
 
 COLUMNS = [("#", "index"), ("layer", "name"), ("type", "type"), ("output", "out_shape"),
            ("params", "params"), ("MACs", "macs"), ("share", "share"),
-           ("activation", "activation_bytes"), ("RF", "receptive_field"), ("stride", "stride")]
+           ("activation", "activation_bytes"), ("RF", "receptive_field"), ("stride", "stride"),
+           ("inside", "inside")]  # hidden: a folded block's layers, so the filter sees them
+INSIDE = len(COLUMNS) - 1
 SORT_ROLE = Qt.UserRole + 1
 RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
 
@@ -47,14 +49,18 @@ class LayerTableModel(QStandardItemModel):
         self.table: LayerTable | None = None
         self.rows: list[Row] = []
 
-    def set_table(self, table: LayerTable) -> None:
+    def set_table(self, table: LayerTable, view=None) -> None:
+        """The rows of ``table``; ``view`` (the folded graph) names each block's layers."""
         self.table = table
         self.rows = list(table.rows)
         self.removeRows(0, self.rowCount())
         for i, row in enumerate(self.rows):
             items = []
             for key in (c[1] for c in COLUMNS):
-                value = i if key == "index" else getattr(row, key)
+                if key == "inside":
+                    value = _inside(view, row.name)
+                else:
+                    value = i if key == "index" else getattr(row, key)
                 item = QStandardItem(_text(key, value))
                 item.setEditable(False)
                 sort = value if isinstance(value, (int, float, str)) else (
@@ -64,6 +70,10 @@ class LayerTableModel(QStandardItemModel):
                     item.setData(RIGHT, Qt.TextAlignmentRole)
                 items.append(item)
             self.appendRow(items)
+
+    def clear(self) -> None:
+        self.table, self.rows = None, []
+        self.removeRows(0, self.rowCount())
 
     def row_of(self, name: str) -> int:
         for i, r in enumerate(self.rows):
@@ -78,6 +88,13 @@ class LayerTableModel(QStandardItemModel):
         return (f"{len(self.rows)} layers · {t['params']:,} parameters "
                 f"({t['trainable_params']:,} trainable) · {t['macs'] / 1e9:.3f} GMACs · "
                 f"{t['flops'] / 1e9:.3f} GFLOPs · activations {_bytes(t['activation_bytes'])}")
+
+
+def _inside(view, name: str) -> str:
+    if view is None or name not in view.nx:
+        return ""
+    members = view.nx.nodes[name].get("members") or []
+    return " ".join(members)
 
 
 class LayerFilter(QSortFilterProxyModel):

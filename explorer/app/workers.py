@@ -4,12 +4,14 @@ A ``Job`` is a plain function run by a ``Runner`` on a worker thread. Every new 
 gets a generation number; a result from an older generation is dropped, so switching
 models quickly never shows a stale graph. Cancel sets a flag the job checks between its
 stages (``check()``), and the result is dropped either way.
+
+Results are whatever typed object the job returns; a failure travels as the exception
+object itself, for the window's one error handler to dispatch on its type.
 """
 
 from __future__ import annotations
 
 import threading
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -48,8 +50,7 @@ class _Task(QRunnable):
             self._emit(self.runner.finished, self.generation, None, "cancelled")
             return
         except Exception as exc:  # noqa: BLE001  (shown in the window, the app keeps running)
-            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            self._emit(self.runner.failed, self.generation, detail)
+            self._emit(self.runner.failed, self.generation, exc)
             return
         self._emit(self.runner.finished, self.generation, result, "")
 
@@ -82,7 +83,7 @@ class Runner(QObject):
 
     progress = Signal(int, str, float)
     finished = Signal(int, object, str)
-    failed = Signal(int, str)
+    failed = Signal(int, object)  # generation, the exception
     background_done = Signal(object)
 
     def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None) -> None:

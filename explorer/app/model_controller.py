@@ -1,0 +1,209 @@
+"""Intents about the model and its view (open, rebuild, fold, unfold, direction, find,
+back and forward) turned into jobs on the worker thread; their typed results go into
+the ViewState. No widget here: the window and the views subscribe to the state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from ..viewstate import Place, ViewState, revealing
+from .workers import Progress, Runner
+
+
+@dataclass(frozen=True)
+class ModelReady:
+    prepared: Any  # session.Prepared
+
+
+@dataclass(frozen=True)
+class LayoutReady:
+    spec: Any
+    direction: str
+    view: Any
+    layout: Any
+    table: Any
+    came_from: Place | None
+    select: str | None  # a layer to select once shown (Find unfolds to its match)
+
+
+class ModelController(QObject):
+    shown = Signal(str)  # a model or a new fold of it is on screen
+    busy = Signal(bool)
+    status = Signal(str)
+    failed = Signal(object)  # the exception
+    placeRestored = Signal(object)  # a Place from Back/Forward, for the view's zoom
+
+    def __init__(self, state: ViewState, measure: Callable, pool=None, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.measure = measure
+        self.runner = Runner(self, pool=pool)
+        self.runner.progress.connect(self._progress)
+        self.runner.finished.connect(self._finished)
+        self.runner.failed.connect(self._failed)
+        self.progress_value = 0
+        self._restore: Place | None = None  # where Back/Forward goes once laid out
+
+    # ------------------------------------------------------------------ intents
+    def open_model(self, name: str, options: dict | None = None, input_shape=None,
+                   spec=None) -> int:
+        """Build, trace, count and lay out ``name`` off the UI thread."""
+        from .. import session
+
+        options = dict(options or {})
+        direction = self.state.model.direction if self.state.model else "TB"
+        measure = self.measure
+
+        def job(progress: Progress) -> ModelReady:
+            return ModelReady(session.prepare(name, options, input_shape, spec, direction,
+                                              measure, check=progress.check))
+
+        self.status.emit(f"Preparing {name}…")
+        return self._submit(job)
+
+    def rebuild(self, options: dict | None = None, input_shape=None) -> int | None:
+        p = self.state.model
+        if p is None:
+            return None
+        return self.open_model(p.name, p.options if options is None else options,
+                               input_shape or p.input_shape)
+
+    def relayout(self, spec=None, direction: str | None = None, select: str | None = None,
+                 record: bool = True, zoom: Any = None) -> int | None:
+        """Fold, unfold or turn: only fold + layout + table run, the model stays."""
+        p = self.state.model
+        if p is None:
+            return None
+        from ..analysis.summary import summarize
+        from ..session import relayout
+
+        spec = spec if spec is not None else p.spec
+        direction = direction or p.direction
+        graph, measure = p.graph, self.measure
+        came_from = self.state.place(zoom) if record else None
+
+        def job(progress: Progress) -> LayoutReady:
+            progress.check("laying out", 0.5)
+            view, lay = relayout(graph, spec, direction, measure)
+            return LayoutReady(spec, direction, view, lay, summarize(graph, spec=spec),
+                               came_from, select)
+
+        return self._submit(job)
+
+    def toggle_block(self, node_id: str, zoom: Any = None) -> int | None:
+        from ..graph.fold import parent_block
+
+        p = self.state.model
+        if p is None or node_id not in p.view.nx:
+            return None
+        data = p.view.nx.nodes[node_id]
+        if data.get("folded"):
+            opened = set(data.get("repeat_of") or [node_id])
+            spec = replace(p.spec, expand=frozenset(p.spec.expand | opened),
+                           collapse=frozenset(p.spec.collapse - {node_id}))
+        else:
+            parent = parent_block(node_id, p.graph, p.view)
+            if not parent:
+                return None
+            spec = p.spec.toggled(node_id, parent)
+        return self.relayout(spec, zoom=zoom)
+
+    def set_depth(self, depth: int, zoom: Any = None) -> int | None:
+        from ..graph.fold import FoldSpec
+
+        p = self.state.model
+        if p is None or depth == p.spec.depth:
+            return None
+        return self.relayout(FoldSpec(depth, repeats=p.spec.repeats), zoom=zoom)
+
+    def expand_all(self, zoom: Any = None) -> int | None:
+        from ..graph.fold import FoldSpec
+
+        return self.relayout(FoldSpec(), zoom=zoom)
+
+    def collapse_all(self, zoom: Any = None) -> int | None:
+        from ..graph.fold import FoldSpec
+
+        return self.relayout(FoldSpec(depth=1), zoom=zoom)
+
+    def toggle_direction(self, zoom: Any = None) -> int | None:
+        p = self.state.model
+        if p is None:
+            return None
+        return self.relayout(direction="LR" if p.direction == "TB" else "TB", zoom=zoom)
+
+    def reveal(self, node: str) -> int | None:
+        """Select a layer of the whole graph, unfolding the blocks around it if needed."""
+        p = self.state.model
+        if p is None:
+            return None
+        if node in p.view.nx:
+            self.state.select(node)
+            return None
+        return self.relayout(revealing(p.spec, p.graph.hierarchy(node)), select=node)
+
+    def back(self, zoom: Any = None) -> bool:
+        return self._go(self.state.step_back, zoom)
+
+    def forward(self, zoom: Any = None) -> bool:
+        return self._go(self.state.step_forward, zoom)
+
+    def _go(self, step, zoom) -> bool:
+        here = self.state.place(zoom)
+        target = step(here) if here is not None else None
+        if target is None:
+            return False
+        self._restore = target
+        self.relayout(target.spec, target.direction, record=False)
+        return True
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+        self.busy.emit(False)
+        self.status.emit("Cancelled")
+
+    # ------------------------------------------------------------------ results
+    def _submit(self, job) -> int:
+        generation = self.runner.submit(job)
+        self.busy.emit(True)
+        return generation
+
+    def _progress(self, generation: int, stage: str, fraction: float) -> None:
+        if self.runner.is_current(generation):
+            self.progress_value = int(100 * fraction)
+            self.status.emit(stage.capitalize() + "…")
+
+    def _finished(self, generation: int, result: Any, note: str) -> None:
+        if not self.runner.is_current(generation):
+            return  # superseded by a newer request: never show a stale graph
+        self.busy.emit(False)
+        match result:
+            case None:
+                self.status.emit(note or "")
+                return
+            case ModelReady(prepared=p):
+                self.state.show_model(p)
+                self.status.emit(
+                    f"{p.name}: {len(p.graph)} layers, {len(p.view)} shown "
+                    f"(depth {p.spec.depth or 'full'}), {p.table.total['params']:,} "
+                    "parameters")
+            case LayoutReady():
+                self.state.show_view(result.spec, result.direction, result.view,
+                                     result.layout, result.table, result.came_from)
+                if result.select:
+                    self.state.select(result.select)
+                self.status.emit(f"{len(result.view)} nodes shown")
+                restore, self._restore = self._restore, None
+                if restore is not None:
+                    self.placeRestored.emit(restore)
+        self.shown.emit(self.state.model.name)
+
+    def _failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self.runner.generation:
+            return
+        self.busy.emit(False)
+        self.failed.emit(exc)

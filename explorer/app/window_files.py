@@ -1,0 +1,282 @@
+"""The window's dealings with files and dialogs: model files and the recent list, images
+(open, drop, paste, samples), weights, exports, compare and lessons, theme, about.
+Mixed into MainWindow; every failure goes through ``show_error``."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
+
+APP = "Architecture Explorer"
+MAX_RECENT = 8
+IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif);;"
+                "All files (*)")
+
+
+class FilesMixin:
+    # ---------------------------------------------------------------- menus filled here
+    def _fill_menus(self) -> None:
+        from ..assets import sample_images
+        from ..inference.devices import available_devices
+        from .actions import DEVICES, DOCKS, EXPORT_IMAGE, RECENT, SAMPLES, THEME
+        from .theme import THEMES
+
+        self.recent_menu = self.menus[RECENT]
+        self._refresh_recent()
+        for what in ("features", "overlay", "side-by-side"):
+            self.menus[EXPORT_IMAGE].addAction(f"{what.capitalize()} as PNG…",
+                                               functools.partial(self.ask_export_image, what))
+        for dock in self.docks.values():
+            self.menus[DOCKS].addAction(dock.toggleViewAction())
+        self._radio(self.menus[THEME], THEMES, str(self.settings.value("theme", "system")),
+                    self.set_theme)
+        device = self.inference.device
+        self._radio(self.menus[DEVICES], available_devices(),
+                    device.type if device.index is None else str(device),
+                    self.inference.set_device)
+        for path in sample_images():
+            self.menus[SAMPLES].addAction(path.stem.replace("_", " "),
+                                          functools.partial(self.inference.open_image,
+                                                            str(path)))
+        self.menus[SAMPLES].setEnabled(bool(self.menus[SAMPLES].actions()))
+
+    def _radio(self, menu, names, current: str, slot) -> None:
+        group = QActionGroup(self)
+        for name in names:
+            action = QAction(name.upper() if name == "cpu" else name.capitalize()
+                             if name.isalpha() else name, self, checkable=True)
+            action.setChecked(name == current)
+            action.triggered.connect(functools.partial(slot, name))
+            group.addAction(action)
+            menu.addAction(action)
+
+    # ---------------------------------------------------------------- model files
+    def ask_model_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model file", "", "Python (*.py)")
+        if path:
+            self.open_model_file(path)
+
+    def open_model_file(self, path: str, name: str | None = None,
+                        input_shape: tuple | None = None) -> int | None:
+        """The person's own model; errors name the file's line. A file goes into Open
+        recent only once its model is shown."""
+        from ..usermodel import UserModelError, candidates, load_module
+
+        try:
+            names = candidates(load_module(Path(path)))
+        except UserModelError as exc:
+            self.show_error(exc)
+            return None
+        if name is None:
+            if not names:
+                self.show_error(ValueError(f"{path} defines no nn.Module subclass or "
+                                           "function."))
+                return None
+            name = names[0]
+            if len(names) > 1:
+                name, ok = QInputDialog.getItem(self, APP, "Model to open:", names, 0, False)
+                if not ok:
+                    return None
+        if input_shape is None:
+            text, ok = QInputDialog.getText(self, APP, "Input shape (N,C,H,W):",
+                                            text="1,3,224,224")
+            if not ok:
+                return None
+            try:
+                input_shape = tuple(int(v) for v in text.split(","))
+            except ValueError:
+                self.show_error(ValueError(f"Not an input shape: {text!r}"))
+                return None
+        full = f"{path}:{name}"
+
+        def shown(p) -> None:
+            self.state.events.model.disconnect(shown)
+            if p.name == full:
+                self._add_recent(path)
+
+        self.state.events.model.connect(shown)
+        return self.open_model(full, {}, input_shape)
+
+    def _add_recent(self, path: str) -> None:
+        recent = [p for p in (self.settings.value("recent") or []) if p != path]
+        self.settings.setValue("recent", [path] + recent[: MAX_RECENT - 1])
+        self._refresh_recent()
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.value("recent") or []:
+            self.recent_menu.addAction(path, functools.partial(self.open_model_file, path))
+
+    # ---------------------------------------------------------------- exports
+    def ask_export(self, fmt: str = "png") -> None:
+        from .export_dialog import ExportDialog
+
+        if self.state.model is None:
+            return
+        dialog = ExportDialog(self.state.model.name, fmt,
+                              str(self.settings.value("export_folder", "")), self)
+        if dialog.exec():
+            self.export(dialog.request())
+
+    def export(self, request) -> bool:
+        """Write one ExportRequest; the folder is remembered for the next one."""
+        from ..export.graph_export import write_graph
+        from ..export.table_export import table_csv, table_markdown
+
+        p = self.state.model
+        try:
+            if request.what == "diagram":
+                self.export_diagram(request.path, request.whole, request.scale,
+                                    request.transparent)
+            elif request.what == "graph":
+                write_graph(p.view, p.layout, request.path)
+            else:
+                writer = table_markdown if request.fmt == "md" else table_csv
+                Path(request.path).write_text(writer(p.table))
+        except (OSError, ValueError) as exc:
+            self.show_error(exc)
+            return False
+        self.settings.setValue("export_folder", str(Path(request.path).parent))
+        self.status_label.setText(f"Exported {request.path}")
+        return True
+
+    def export_diagram(self, path: str, whole: bool = True, scale: float = 2.0,
+                       transparent: bool = False) -> None:
+        """The scene as the person sees it; raises OSError or ValueError."""
+        from .exports import export_png, export_svg
+
+        view = self.panel.view
+        rect = None if whole else view.mapToScene(view.viewport().rect()).boundingRect()
+        if path.lower().endswith(".svg"):
+            export_svg(self.panel.scene, path, rect, title=self.windowTitle())
+        else:
+            export_png(self.panel.scene, path, rect, scale, transparent)
+
+    def ask_export_image(self, what: str) -> None:
+        stem = self.state.model.name if self.state.model else "image"
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {what}", f"{stem}-{what}.png",
+                                              "PNG (*.png)")
+        if path and self.inference.export(what, path):
+            self.status_label.setText(f"Exported {path}")
+
+    # ---------------------------------------------------------------- images and weights
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        data = event.mimeData()
+        paths = [u.toLocalFile() for u in data.urls() if u.isLocalFile()]
+        if paths:
+            models = [p for p in paths if p.endswith(".py")]
+            if models:
+                self.open_model_file(models[0])
+            images = [p for p in paths if not p.endswith(".py")]
+            if images:
+                self.inference.open_image(images[0])
+        elif data.hasImage():
+            self._set_qimage(data.imageData(), "dropped image")
+        event.acceptProposedAction()
+
+    def paste_image(self) -> None:
+        clip = QApplication.clipboard()
+        if clip.mimeData().hasUrls():
+            paths = [u.toLocalFile() for u in clip.mimeData().urls() if u.isLocalFile()]
+            if paths:
+                self.inference.open_image(paths[0])
+                return
+        image = clip.image()
+        if image.isNull():
+            self.status_label.setText("The clipboard holds no image")
+            return
+        self._set_qimage(image, "pasted image")
+
+    def _set_qimage(self, qimage, name: str) -> None:
+        from PIL import Image
+
+        from ..inference.imaging import to_rgb
+
+        qimage = qimage.convertToFormat(qimage.Format.Format_RGBA8888)
+        data = bytes(qimage.constBits())[: qimage.sizeInBytes()]
+        img = Image.frombuffer("RGBA", (qimage.width(), qimage.height()), data, "raw",
+                               "RGBA", qimage.bytesPerLine(), 1)
+        self.inference.set_image(to_rgb(img), name)
+
+    def ask_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", "", IMAGE_FILTER)
+        if path:
+            self.inference.open_image(path)
+
+    def ask_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load weights", "",
+                                              "Weights (*.pth *.pt *.safetensors)")
+        if path:
+            self.inference.load_weights(path)
+
+    def load_demo(self) -> None:
+        self.inference.load_demo(self.open_model)
+
+    # ---------------------------------------------------------------- dialogs and settings
+    def ask_compare(self) -> None:
+        from .. import zoo
+        from .compare_dialog import CompareDialog
+
+        a = self.state.model.name if self.state.model else "resnet34_plain"
+        CompareDialog(zoo.list_models(), a, "resnet34", self).exec()
+
+    def show_lessons(self) -> None:
+        from .compare_dialog import LessonsDialog
+
+        LessonsDialog(self).exec()
+
+    def set_theme(self, name: str) -> None:
+        from .theme import CANVAS, apply_theme
+
+        self.settings.setValue("theme", name)
+        self.theme = apply_theme(name)
+        if self.core_loaded:
+            self.panel.set_canvas(CANVAS[self.theme])
+
+    def show_shortcuts(self) -> None:
+        from .actions import shortcut_table
+
+        rows = "".join(f"<tr><td><b>{keys}</b></td><td>{what}</td></tr>"
+                       for keys, what in shortcut_table())
+        QMessageBox.information(self, f"{APP}: keyboard shortcuts",
+                                f"<table cellspacing=6>{rows}</table>")
+
+    def about(self) -> None:
+        from .main import about_text
+
+        QMessageBox.about(self, f"About {APP}", about_text())
+
+    def _count_sizes(self) -> None:
+        """Parameter counts for the catalogue: small low-priority tasks (one model each,
+        built on the meta device) that never delay a model the person asked for."""
+        from .. import zoo
+
+        self.runner.background_done.connect(lambda pair: self.catalogue.set_size(*pair))
+        self.runner.background(_warm_up)
+        for name in zoo.list_models():
+            self.runner.background(functools.partial(_count_params, name))
+
+
+def _warm_up() -> tuple[str, int]:
+    """The process's first trace imports torch's meta kernels and the FLOP counter (GIL-
+    heavy); doing it now, in the background, keeps it out of the first real request."""
+    from ..session import prepare
+
+    prepare("resnet18")
+    return _count_params("resnet18")
+
+
+def _count_params(name: str) -> tuple[str, int]:
+    import torch
+
+    from .. import zoo
+
+    with torch.device("meta"):
+        return name, sum(p.numel() for p in zoo.build(name).parameters())
