@@ -90,8 +90,10 @@ def _fold_spec(args: argparse.Namespace, graph):
 
     expand = frozenset(args.expand or ())
     collapse = frozenset(args.collapse or ())
+    auto = None
     if args.depth in (None, "auto"):
-        depth = default_spec(graph).depth
+        auto = default_spec(graph)  # the app's first view: runs as ×N, first blocks open
+        depth = auto.depth
     elif args.depth == "full":
         depth = None
     else:
@@ -108,6 +110,8 @@ def _fold_spec(args: argparse.Namespace, graph):
             close = ", ".join(sorted(p for p in known if p.startswith(path.split(".")[0]))[:8])
             hint = f"; try {close}" if close else ""
             raise CLIError(f"no block {path!r} in {graph.model}{hint}")
+    if auto is not None:
+        return FoldSpec(depth, (auto.expand - collapse) | expand, collapse, True)
     return FoldSpec(depth, expand, collapse, args.repeats)
 
 
@@ -123,7 +127,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
     except TraceError as exc:
         raise CLIError(str(exc)) from None
     view = fold(graph, _fold_spec(args, graph))
-    lay = layout(view.nx, direction=args.direction, engine=args.engine)
+    lay = layout(view.nx, direction=args.direction, engine=args.engine,
+                 arrangement=args.arrangement)
     for note in lay.notes:
         print(f"explorer: {note}", file=sys.stderr)
     try:
@@ -296,6 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeats", action="store_true", help="identical blocks in a row as ×N")
     p.add_argument("--direction", choices=("TB", "LR"), default="TB")
     p.add_argument("--engine", choices=("layered", "dot"), default="layered")
+    p.add_argument("--arrangement", choices=("auto", "column", "u"), default="auto",
+                   help="u: encoder down the left, decoder up the right (auto: where the "
+                        "view has skip or index links)")
     p.add_argument("--scale", type=float, default=1.0, help="PNG scale factor")
     p.add_argument("--input", help="input shape N,C,H,W (default: the model's)")
     p.add_argument("--option", action="append", metavar="KEY=VALUE")

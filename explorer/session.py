@@ -54,6 +54,9 @@ def prepare(name: str, options: dict[str, Any] | None = None,
 
 
 def relayout(graph: LayerGraph, spec: FoldSpec, direction: str = "TB",
-             measure=measure_text) -> tuple[LayerGraph, Layout]:
+             measure=measure_text, arrangement: str = "auto") -> tuple[LayerGraph, Layout]:
+    """``arrangement``: "auto" (encoder-decoder U where the view has skip or index
+    links), "column" or "u"; see ``explorer.graph.layout``."""
     view = fold(graph, spec)
-    return view, layout(view.nx, direction=direction, measure=measure)
+    return view, layout(view.nx, direction=direction, measure=measure,
+                        arrangement=arrangement)

@@ -1,21 +1,42 @@
-"""Diagram exports from the scene itself: what you see is what you get."""
+"""Diagram exports: what you see is what you get.
+
+The PNG is the scene itself, rendered with the legend painted under it. The SVG of the
+whole graph is the core writer's, drawn from the very Layout the scene shows with the
+same style table and font, because an SVG written through QSvgGenerator places every
+line of text by Qt's font metrics: another renderer with another font shifts it (and
+Qt's generator has no legend). The two are compared pixel by pixel in the tests."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsScene
 
+from ..export.graph_export import MARGIN, canvas_size, graph_svg, legend_rows
+from .graph_scene import pen_for
+
 MAX_PIXELS = 400_000_000
+
+
+def _whole(scene: QGraphicsScene) -> tuple[QRectF, list]:
+    """The canvas of a whole-graph export (graph, margins and legend), in scene units."""
+    lay = getattr(scene, "layout", None)
+    if lay is None:
+        return scene.sceneRect(), []
+    width, height = canvas_size(lay)
+    return QRectF(-MARGIN, -MARGIN, width, height), legend_rows(lay)
 
 
 def export_png(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = None,
                scale: float = 2.0, transparent: bool = False) -> QSize:
-    """Render ``rect`` of the scene (all of it by default) at ``scale`` pixels per unit."""
-    rect = rect or scene.sceneRect()
+    """Render ``rect`` of the scene (the whole graph with its legend by default) at
+    ``scale`` pixels per unit, on white unless ``transparent``."""
+    rows: list = []
+    if rect is None:
+        rect, rows = _whole(scene)
     size = QSize(max(1, round(rect.width() * scale)), max(1, round(rect.height() * scale)))
     if size.width() * size.height() > MAX_PIXELS:
         raise ValueError(f"{size.width()}x{size.height()} pixels is too large; lower the scale")
@@ -24,6 +45,14 @@ def export_png(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = No
     painter = QPainter(image)
     painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
     scene.render(painter, QRectF(0, 0, size.width(), size.height()), rect)
+    if rows:
+        painter.scale(scale, scale)  # canvas units from here on: the SVG's coordinates
+        painter.setFont(scene.font)
+        for row in rows:
+            painter.setPen(pen_for(row.kind))
+            painter.drawLine(QLineF(row.x, row.y, row.x + 30, row.y))
+            painter.setPen(QColor("black"))
+            painter.drawText(QPointF(row.text_x, row.y + 4), row.text)
     painter.end()
     if not image.save(str(path), "PNG"):
         raise OSError(f"cannot write {path}")
@@ -31,9 +60,23 @@ def export_png(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = No
 
 
 def export_svg(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = None,
-               title: str = "") -> None:
-    """Vector output; text stays text."""
-    rect = rect or scene.sceneRect()
+               title: str = "", transparent: bool = False) -> None:
+    """Vector output; text stays text, centred by the SVG itself. ``rect`` (scene units)
+    keeps only that area, without the legend."""
+    view, lay = getattr(scene, "view_graph", None), getattr(scene, "layout", None)
+    if view is None or lay is None:
+        _export_scene_svg(scene, path, rect or scene.sceneRect(), title)
+        return
+    crop = None if rect is None else (rect.x(), rect.y(), rect.width(), rect.height())
+    text = graph_svg(view, lay, transparent=transparent, crop=crop, title=title)
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise OSError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _export_scene_svg(scene: QGraphicsScene, path, rect: QRectF, title: str) -> None:
+    """An empty scene (no model yet): Qt's own generator is all there is to draw."""
     generator = QSvgGenerator()
     generator.setFileName(str(path))
     generator.setSize(QSize(round(rect.width()), round(rect.height())))

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QGraphicsSimpleTextItem,
 )
 
+from ..export.graph_export import FONT_PX
 from ..graph.layergraph import LayerGraph
 from ..graph.layout import Layout
 from ..graph.style import EDGE_STYLES, NODE_STYLES, category, motif_bracket, motif_text, shape_text
@@ -116,13 +117,15 @@ class GraphScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.edges: list[EdgeItem] = []
         self.view_graph: LayerGraph | None = None
-        self.font = QFont()
-        self.font.setPointSizeF(8.5)
+        self.layout: Layout | None = None
+        # The exporters' font and size, so an SVG reads as the view does.
+        self.font = QFont("DejaVu Sans")
+        self.font.setPixelSize(FONT_PX)
 
     def show_layout(self, view: LayerGraph, lay: Layout) -> None:
         self.clear()
         self.nodes, self.edges = {}, []
-        self.view_graph = view
+        self.view_graph, self.layout = view, lay
         for edge in lay.edges:
             item = EdgeItem(edge)
             self.addItem(item)

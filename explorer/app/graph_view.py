@@ -147,10 +147,17 @@ class Legend(QWidget):
 
 
 class GraphPanel(QWidget):
-    """The view, its overview and the legend together: the window's centre."""
+    """The view, its overview and the legend together: the window's centre.
+
+    ``arrangement`` is how the next layout should be drawn ("auto", "column" or "u", see
+    ``explorer.graph.layout``); ``toggle_arrangement`` switches between the column and the
+    encoder-decoder U and announces it with ``arrangementChanged`` for whoever lays out."""
+
+    arrangementChanged = Signal(str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
+        self.arrangement = "auto"
         self.scene = GraphScene(self)
         self.view = GraphView(self.scene, self)
         self.overview = Overview(self.view, self)
@@ -163,6 +170,23 @@ class GraphPanel(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(row, 1)
         column.addWidget(self.legend)
+
+    def set_arrangement(self, arrangement: str) -> None:
+        from ..graph.layout import ARRANGEMENTS
+
+        if arrangement not in ARRANGEMENTS:
+            raise ValueError(f"arrangement must be one of {', '.join(ARRANGEMENTS)}")
+        if arrangement != self.arrangement:
+            self.arrangement = arrangement
+            self.arrangementChanged.emit(arrangement)
+
+    def toggle_arrangement(self) -> str:
+        """The column if the U is drawn, else the U (which falls back to the column, with
+        a note in the layout, for a view without skip or index links)."""
+        lay = self.scene.layout
+        drawn = lay.arrangement if lay is not None else "column"
+        self.set_arrangement("column" if drawn == "u" else "u")
+        return self.arrangement
 
     def set_canvas(self, colour: str) -> None:
         """The theme's background behind the graph (nodes keep the style table's colours)."""

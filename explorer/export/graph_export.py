@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -18,6 +19,8 @@ from .files import check_destination, write_atomic, write_text_atomic
 
 MARGIN = 20.0
 LEGEND_ROW = 16.0
+FONT_PX = 11  # the scene's font size, in pixels (the app draws with the same)
+BASELINE = 0.71  # of a 14 px line: DejaVu Sans at 11 px has its baseline 10 px below the top
 
 
 def graph_json(view: LayerGraph, lay: Layout) -> dict[str, Any]:
@@ -58,15 +61,53 @@ def _used_kinds(lay: Layout) -> list[str]:
     return [k for k in EDGE_STYLES if k in present]
 
 
-def graph_svg(view: LayerGraph, lay: Layout, legend: bool = True) -> str:
-    kinds = _used_kinds(lay) if legend else []
-    width = lay.width + 2 * MARGIN
-    height = lay.height + 2 * MARGIN + (len(kinds) + 1) * LEGEND_ROW * bool(kinds)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" '
-           f'height="{height:.0f}" viewBox="0 0 {width:.1f} {height:.1f}" '
-           f'font-family="DejaVu Sans, Arial, sans-serif" font-size="11">',
-           f"<title>{escape(view.model)}</title>",
-           f'<g transform="translate({MARGIN},{MARGIN})">']
+@dataclass
+class LegendRow:
+    """One legend line: a stroke from (x, y) 30 px long, its text at text_x."""
+
+    kind: str
+    text: str
+    x: float
+    y: float
+    text_x: float
+
+
+def legend_rows(lay: Layout) -> list[LegendRow]:
+    """The legend under the graph, in canvas coordinates (the graph's origin at MARGIN):
+    one row per edge kind the layout draws. The SVG, the Pillow PNG and the app's PNG
+    all place it here."""
+    y = lay.height + 2 * MARGIN
+    rows = []
+    for kind in _used_kinds(lay):
+        rows.append(LegendRow(kind, f"{kind}: {EDGE_STYLES[kind][3]}", MARGIN, y, MARGIN + 38))
+        y += LEGEND_ROW
+    return rows
+
+
+def canvas_size(lay: Layout, legend: bool = True) -> tuple[float, float]:
+    rows = legend_rows(lay) if legend else []
+    return (lay.width + 2 * MARGIN,
+            lay.height + 2 * MARGIN + (len(rows) + 1) * LEGEND_ROW * bool(rows))
+
+
+def graph_svg(view: LayerGraph, lay: Layout, legend: bool = True, transparent: bool = False,
+              crop: tuple[float, float, float, float] | None = None, title: str = "") -> str:
+    """The diagram as SVG: text stays text and is centred by the SVG itself (so another
+    font cannot shift it), the legend keeps its text, the background is white unless
+    ``transparent``. ``crop`` (x, y, w, h in layout coordinates) keeps only that area."""
+    rows = legend_rows(lay) if legend and crop is None else []
+    width, height = canvas_size(lay, bool(rows))
+    box = (0.0, 0.0, width, height)
+    if crop is not None:
+        box = (crop[0] + MARGIN, crop[1] + MARGIN, crop[2], crop[3])
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{box[2]:.0f}" '
+           f'height="{box[3]:.0f}" viewBox="{box[0]:.1f} {box[1]:.1f} {box[2]:.1f} {box[3]:.1f}" '
+           f'font-family="DejaVu Sans, Arial, sans-serif" font-size="{FONT_PX}">',
+           f"<title>{escape(title or view.model)}</title>"]
+    if not transparent:
+        out.append(f'<rect x="{box[0]:.1f}" y="{box[1]:.1f}" width="{box[2]:.1f}" '
+                   f'height="{box[3]:.1f}" fill="white"/>')
+    out.append(f'<g transform="translate({MARGIN},{MARGIN})">')
     for e in lay.edges:
         colour, w, dash, _ = EDGE_STYLES[e.kind]
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in e.points)
@@ -82,7 +123,8 @@ def graph_svg(view: LayerGraph, lay: Layout, legend: bool = True) -> str:
     for n, b in lay.boxes.items():
         fill, border = NODE_STYLES[category(g_nodes[n])]
         out.append(f'<g class="node"><rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.w:.1f}" '
-                   f'height="{b.h:.1f}" rx="4" fill="{fill}" stroke="{border}"/>')
+                   f'height="{b.h:.1f}" rx="4" fill="{fill}" stroke="{border}" '
+                   f'stroke-width="1.2"/>')
         if "residual" in g_nodes[n].get("motifs", {}):
             colour, w, _, _ = EDGE_STYLES["residual"]
             pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in motif_bracket(b.x, b.y, b.w, b.h))
@@ -90,19 +132,17 @@ def graph_svg(view: LayerGraph, lay: Layout, legend: bool = True) -> str:
                        f'stroke="{colour}" stroke-width="{w}"/>')
         for i, line in enumerate(b.label):
             weight = ' font-weight="bold"' if i == 0 else ""
-            ty = b.y + 5 + 14 * (i + 0.8)
+            ty = b.y + 5 + 14 * (i + BASELINE)
             out.append(f'<text x="{b.cx:.1f}" y="{ty:.1f}" text-anchor="middle"{weight}>'
                        f"{escape(line)}</text>")
         out.append("</g>")
     out.append("</g>")
-    y = lay.height + 2 * MARGIN
-    for kind in kinds:
-        colour, w, dash, text = EDGE_STYLES[kind]
+    for row in rows:
+        colour, w, dash, _ = EDGE_STYLES[row.kind]
         dash_attr = f' stroke-dasharray="{dash[0]},{dash[1]}"' if dash else ""
-        out.append(f'<line x1="{MARGIN}" y1="{y:.1f}" x2="{MARGIN + 30}" y2="{y:.1f}" '
+        out.append(f'<line x1="{row.x}" y1="{row.y:.1f}" x2="{row.x + 30}" y2="{row.y:.1f}" '
                    f'stroke="{colour}" stroke-width="{w}"{dash_attr}/>'
-                   f'<text x="{MARGIN + 38}" y="{y + 4:.1f}">{kind}: {escape(text)}</text>')
-        y += LEGEND_ROW
+                   f'<text x="{row.text_x}" y="{row.y + 4:.1f}">{escape(row.text)}</text>')
     out.append("</svg>")
     return "\n".join(out)
 
@@ -114,9 +154,9 @@ def graph_png(view: LayerGraph, lay: Layout, path: Path, scale: float = 1.0,
 
     if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"the PNG scale must be a positive number, not {scale}")
-    kinds = _used_kinds(lay) if legend else []
-    width = int((lay.width + 2 * MARGIN) * scale) + 1
-    height = int((lay.height + 2 * MARGIN + (len(kinds) + 1) * LEGEND_ROW * bool(kinds)) * scale)
+    rows = legend_rows(lay) if legend else []
+    canvas_w, canvas_h = canvas_size(lay, legend)
+    width, height = int(canvas_w * scale) + 1, int(canvas_h * scale)
     if width * height > 400_000_000:
         raise ValueError(f"a {width}x{height} PNG is too large; lower the scale or fold more")
     img = Image.new("RGB", (width, height + 1), "white")
@@ -139,12 +179,12 @@ def graph_png(view: LayerGraph, lay: Layout, path: Path, scale: float = 1.0,
             draw.text(xy(b.cx, b.y + 5 + 14 * (i + 0.5)), plain(line), fill="black", font=font,
                       anchor="mm")
         _png_motif(draw, view.nx.nodes[n], b, xy, scale)
-    y = lay.height + MARGIN
-    for kind in kinds:
-        colour, w, _, text = EDGE_STYLES[kind]
-        draw.line([xy(0, y), xy(30, y)], fill=colour, width=max(1, round(w * scale)))
-        draw.text(xy(38, y), f"{kind}: {text}", fill="black", font=font, anchor="lm")
-        y += LEGEND_ROW
+    for row in rows:
+        colour, w, _, _ = EDGE_STYLES[row.kind]
+        y = row.y - MARGIN
+        draw.line([xy(row.x - MARGIN, y), xy(row.x - MARGIN + 30, y)], fill=colour,
+                  width=max(1, round(w * scale)))
+        draw.text(xy(row.text_x - MARGIN, y), row.text, fill="black", font=font, anchor="lm")
     img.save(path)
 
 
