@@ -25,6 +25,7 @@ _ORIENTATION = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_18
                 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
                 8: Image.Transpose.ROTATE_90}
 _NUMERIC = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")  # gray levels beyond 8 bits
+_MIN_BITS = {"LA": 16, "RGB": 24, "RGBA": 32, "I;16": 16, "I;16B": 16, "I": 16}  # per pixel
 _CHUNK_BYTES = 64 << 20  # float32 rows converted at once when reducing a numeric image
 
 
@@ -92,15 +93,26 @@ def check_header(img: Image.Image, path: str | Path, max_pixels: int = MAX_PIXEL
     if need > MEMORY_BUDGET:
         raise ImageError(f"{path}: decoding {width}x{height} {img.mode} needs {gb(need)}, "
                          f"more than the {gb(MEMORY_BUDGET)} budget")
+    least = least_bytes(img)
+    size = Path(path).stat().st_size
+    if size < least:
+        raise ImageError(f"{path}: the header claims {width}x{height} pixels but the "
+                         f"file has {size:,} bytes, fewer than the {least:,} such an "
+                         "image needs (truncated or forged)")
+
+
+def least_bytes(img: Image.Image) -> int:
+    """The fewest bytes a file of this format can hold the header's pixels in; decoders
+    fill what is missing with grey or zeros and say nothing, so a file smaller than this
+    lies about its size. Huffman-coded JPEG spends at least one bit on every 8x8
+    luminance block; deflate (PNG) never compresses more than 1032:1."""
+    width, height = img.size
     if img.format == "JPEG":
-        # Huffman-coded JPEG spends at least one bit on every 8x8 luminance block;
-        # a file smaller than that cannot hold the pixels its header claims.
-        least = math.ceil(width / 8) * math.ceil(height / 8) // 8
-        size = Path(path).stat().st_size
-        if size < least:
-            raise ImageError(f"{path}: the header claims {width}x{height} pixels but the "
-                             f"file has {size:,} bytes, fewer than the {least:,} such an "
-                             "image needs (truncated or forged)")
+        return math.ceil(width / 8) * math.ceil(height / 8) // 8
+    if img.format == "PNG":
+        bits = _MIN_BITS.get(img.mode, 1)
+        return height * (1 + math.ceil(width * bits / 8)) // 1032
+    return 0
 
 
 def reduction(size: tuple[int, int], work_pixels: int = WORK_PIXELS) -> int:
