@@ -14,8 +14,8 @@ from PySide6.QtGui import QAction, QKeySequence
 
 SEPARATOR = "-"
 # Submenus the window fills itself (their content changes at run time).
-RECENT, EXPORT_IMAGE, THEME, DOCKS, DEVICES, SAMPLES = (
-    "@recent", "@export-image", "@theme", "@docks", "@devices", "@samples")
+RECENT, EXPORT_IMAGE, THEME, DOCKS, DEVICES, SAMPLES, WEIGHTS = (
+    "@recent", "@export-image", "@theme", "@docks", "@devices", "@samples", "@weights")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ MENUS: tuple[Entry, ...] = (
     Entry("&View", "Theme", THEME),
     Entry("&View", "Panels", DOCKS),
     Entry("&Model", "Rebuild", "rebuild", "F5"),
+    Entry("&Model", "Weights", WEIGHTS),
     Entry("&Model", "Load demo weights", "load_demo"),
     Entry("&Model", SEPARATOR),
     Entry("&Model", "Compare with…", "ask_compare"),

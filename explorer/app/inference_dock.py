@@ -118,6 +118,8 @@ class InferenceController(QObject):
         key, model, weights = self._live_for_job()
         info, graph, image, device = p.info, p.graph, self.state.image, self.device
         name, options = p.name, dict(p.options)
+        ws = published_set(name, weights)  # published weights bring their own recipe
+        recipe, labels = (ws.recipe, ws.labels) if ws is not None else (None, None)
 
         def job(progress):
             progress.check("loading the model", 0.1)
@@ -127,7 +129,7 @@ class InferenceController(QObject):
             progress.check("running the image", 0.4)
             try:
                 return ImageRan(live, run_image(live.module, info, graph, image, "all",
-                                                device))
+                                                device, recipe=recipe, labels=labels))
             except Exception as exc:
                 oom = out_of_memory(exc, device)
                 if oom is None:
@@ -167,6 +169,7 @@ class InferenceController(QObject):
             payload.classes = class_shares(payload.mask, labels)
         self.state.set_result(payload)
         self.predictions.show_result(payload, labels)
+        self._note_weights()
         self.show_node(self.state.selection or self._default_node())
         self.status.emit(
             f"{self.state.image_name} through {self.state.model.name} on {self.device} "
@@ -176,6 +179,9 @@ class InferenceController(QObject):
     def labels(self, classes: int) -> tuple[str, ...]:
         from ..inference.predictions import load_labels
 
+        ws = published_set(self.state.model.name, self.state.weights)
+        if ws is not None:
+            return load_labels(ws.labels, classes)
         demo = self._demo_meta()
         if demo and self.weights_label == demo["weights"] and len(demo["classes"]) == classes:
             return tuple(demo["classes"])
@@ -228,6 +234,48 @@ class InferenceController(QObject):
                                        f"{Path(path).name}")
 
         return self.runner.submit(job)
+
+    def load_set(self, ws) -> int | None:
+        """Load a cached published set into the current model (built with its options)."""
+        if self.state.model is None:
+            return None
+        from ..inference.download import load_published
+
+        key, model, _ = self._live_for_job()
+        name, options = self.state.model.name, dict(self.state.model.options)
+        self.after_weights = None
+
+        def job(progress):
+            progress.check("loading weights", 0.2)
+            module = model if model is not None else _build(name, options)
+            loaded = load_published(ws, model=module)
+            live = LiveModel(key, loaded.model, Weights(ws.label, str(loaded.path)))
+            return WeightsLoaded(live, f"Loaded {ws.label} ({ws.metrics_text()})")
+
+        self.status.emit(f"Loading {ws.label}…")
+        return self.runner.submit(job)
+
+    def random_init(self) -> None:
+        """Back to untrained weights: the next run builds a fresh model."""
+        self.state.set_live(None)
+        self.status.emit("Random init")
+        if self.state.image is not None:
+            self.run()
+
+    def _note_weights(self) -> None:
+        """Say plainly when an image ran through untrained weights; offer the published."""
+        from ..inference import catalogue
+
+        if self.state.weights.trained:
+            self.predictions.show_weights_note(False, None)
+            return
+        sets = catalogue.weight_sets(self.state.model.name)
+        offer = None
+        if sets:
+            ws = sets[0]
+            offer = (f"Use {ws.name} ({ws.metrics_text()}; "
+                     + ("cached)" if ws.is_cached() else f"download {ws.size_text()})"))
+        self.predictions.show_weights_note(True, offer)
 
     def _demo_meta(self) -> dict | None:
         from ..assets import RESOURCES
@@ -334,3 +382,14 @@ def _build(name: str, options: dict):
     from .. import zoo
 
     return zoo.build(name, **options)
+
+
+def published_set(model: str, weights: Weights):
+    """The published WeightSet the live weights came from, or None (random, a file, the
+    demo): found by its cache path, so the state holds the weights once."""
+    from ..inference import catalogue
+
+    if not weights.trained:
+        return None
+    return next((ws for ws in catalogue.weight_sets(model)
+                 if str(ws.cache_path()) == weights.path), None)

@@ -34,10 +34,13 @@ def to_pixmap(img: Image.Image) -> QPixmap:
 
 
 EMPTY = "No image yet: drop one on the window, or File ▸ Open image…"
+UNTRAINED = ("Untrained weights (random init): these predictions are noise and mean "
+             "nothing about the image.")
 
 
 class PredictionPanel(QWidget):
     gradcamRequested = Signal(int)  # class index
+    publishedRequested = Signal()  # the person wants the model's published weights
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -60,6 +63,16 @@ class PredictionPanel(QWidget):
         self.cam_button.clicked.connect(
             lambda: self.gradcamRequested.emit(int(self.cam_class.currentData() or 0)))
         self.cam: np.ndarray | None = None
+        # said plainly when the image ran through untrained weights, with the way out
+        self.weights_note = QLabel(UNTRAINED, wordWrap=True)
+        self.weights_note.setStyleSheet("QLabel { color: #b45309; font-weight: bold; }")
+        self.offer_button = QPushButton()
+        self.offer_button.clicked.connect(self.publishedRequested)
+        self.note_box = QWidget()
+        nl = QVBoxLayout(self.note_box)
+        nl.setContentsMargins(0, 0, 0, 0)
+        nl.addWidget(self.weights_note)
+        nl.addWidget(self.offer_button)
         seg = QHBoxLayout()
         seg.addWidget(QLabel("opacity"))
         seg.addWidget(self.opacity, 1)
@@ -76,12 +89,14 @@ class PredictionPanel(QWidget):
         self.cam_box.setLayout(cam)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.note_box)
         layout.addWidget(self.picture, 1)
         layout.addWidget(self.bars)
         layout.addWidget(self.seg_box)
         layout.addWidget(self.cam_box)
         self.seg_box.hide()
         self.cam_box.hide()
+        self.note_box.hide()
 
     def clear(self) -> None:
         self.result, self.labels, self.cam = None, (), None
@@ -92,6 +107,14 @@ class PredictionPanel(QWidget):
         self.legend.clear()
         self.seg_box.hide()
         self.cam_box.hide()
+        self.note_box.hide()
+
+    def show_weights_note(self, untrained: bool, offer: str | None) -> None:
+        """``untrained``: say the result means nothing; ``offer``: the button's text for
+        the model's published weights (None where there are none)."""
+        self.note_box.setVisible(untrained)
+        self.offer_button.setVisible(untrained and offer is not None)
+        self.offer_button.setText(offer or "")
 
     def show_result(self, result, labels: tuple[str, ...]) -> None:
         self.result, self.labels, self.cam = result, labels, None

@@ -21,8 +21,9 @@ class FilesMixin:
     def _fill_menus(self) -> None:
         from ..assets import sample_images
         from ..inference.devices import available_devices
-        from .actions import DEVICES, DOCKS, EXPORT_IMAGE, RECENT, SAMPLES, THEME
+        from .actions import DEVICES, DOCKS, EXPORT_IMAGE, RECENT, SAMPLES, THEME, WEIGHTS
         from .theme import THEMES
+        from .weights_menu import WeightsMenu
 
         self.recent_menu = self.menus[RECENT]
         self._refresh_recent()
@@ -42,6 +43,7 @@ class FilesMixin:
                                           functools.partial(self.inference.open_image,
                                                             str(path)))
         self.menus[SAMPLES].setEnabled(bool(self.menus[SAMPLES].actions()))
+        self.weights_menu = WeightsMenu(self, self.menus[WEIGHTS])
 
     def _radio(self, menu, names, current: str, slot) -> None:
         group = QActionGroup(self)
