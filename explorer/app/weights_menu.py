@@ -142,9 +142,9 @@ class WeightsMenu(QObject):
             return
         options = {**(p.options if ws.model == p.name else {}), **ws.options}
 
-        def shown(prepared) -> None:
+        def shown(prepared) -> None:  # the next model shown; a cancelled build is not it
             self.state.events.model.disconnect(shown)
-            if prepared.name == ws.model:
+            if not needs_rebuild(ws, prepared):
                 self.inference.load_set(ws)
 
         self.state.events.model.connect(shown)
