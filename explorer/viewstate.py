@@ -135,8 +135,9 @@ class ViewState:
         same = self.key == ModelKey.of(prepared)
         self.model = prepared
         self.back, self.forward = [], []
-        if not same:
+        if not same or self.selection not in prepared.view.nx:
             self.selection = None
+        if not same:
             self.result = None
             if self.live is not None and self.live.key != self.key:
                 self.live, self.weights = None, Weights()

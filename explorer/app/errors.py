@@ -7,9 +7,18 @@ else is shown by its message, without Python's class names."""
 from __future__ import annotations
 
 import errno
+import sys
+import traceback
+from pathlib import Path
+
+_OURS = Path(__file__).resolve().parents[1]  # explorer/
 
 
 def describe(exc: BaseException) -> str:
+    return _with_user_line(_describe(exc), exc)
+
+
+def _describe(exc: BaseException) -> str:
     from ..graph.trace import TraceError
     from ..zoo.registry import ZooError
 
@@ -40,3 +49,29 @@ def _is_out_of_memory(exc: BaseException) -> bool:
     import torch
 
     return isinstance(exc, torch.OutOfMemoryError)
+
+
+def user_frame(exc: BaseException) -> tuple[str, int] | None:
+    """The last line of a person's own file (not ours, not a library's) that the error
+    went through, following the chain of causes."""
+    libraries = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix)}
+    found = None
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        for frame in traceback.extract_tb(exc.__traceback__):
+            path = Path(frame.filename)
+            if not path.is_file() or path.resolve().is_relative_to(_OURS):
+                continue
+            if any(path.resolve().is_relative_to(lib) for lib in libraries):
+                continue
+            found = (frame.filename, frame.lineno)
+        exc = exc.__cause__ or exc.__context__
+    return found
+
+
+def _with_user_line(message: str, exc: BaseException) -> str:
+    where = user_frame(exc)
+    if where is None or f"{where[0]}:{where[1]}" in message:
+        return message
+    return f"{message}\n(at {where[0]}:{where[1]})"

@@ -136,9 +136,11 @@ class MainWindow(FilesMixin, QMainWindow):
         self.tabifyDockWidget(self.docks["table"], self.docks["features"])
         self.docks["inspector"].raise_()
         self.docks["table"].raise_()
-        self.resizeDocks([self.docks["catalogue"], self.docks["inspector"]], [250, 280],
+        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
+        self.resizeDocks([self.docks["catalogue"], self.docks["inspector"]], [240, 250],
                          Qt.Horizontal)
-        self.resizeDocks([self.docks["table"]], [220], Qt.Vertical)
+        self.resizeDocks([self.docks["table"]], [180], Qt.Vertical)
         self.inference.state.events.image.connect(
             lambda image, _name: image is not None and self.docks["image"].raise_())
         self.inference.ran.connect(self._raise_features)

@@ -106,7 +106,7 @@ def layout(g: nx.DiGraph, direction: str = "TB", measure: Measure = measure_text
                          f"not {arrangement!r}")
     labels = {n: node_label(n, g.nodes[n]) for n in g}
     sizes = {n: measure(labels[n]) for n in g}
-    key = _cache_key(g, sizes, direction, f"{engine}|{arrangement}")
+    key = _cache_key(g, labels, sizes, direction, f"{engine}|{arrangement}")
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
@@ -132,11 +132,13 @@ def clear_layout_cache() -> None:
     _CACHE.clear()
 
 
-def _cache_key(g: nx.DiGraph, sizes: dict, direction: str, engine: str) -> str:
+def _cache_key(g: nx.DiGraph, labels: dict, sizes: dict, direction: str, engine: str) -> str:
+    """Everything a layout shows: the boxes' text as well as their sizes (a label that
+    changes without changing its box, 1000 -> 2000 classes, must not hit the cache)."""
     h = hashlib.blake2b(digest_size=16)
     h.update(f"{direction}|{engine}".encode())
     for n in sorted(g):
-        h.update(f"{n}|{sizes[n]}".encode())
+        h.update(f"{n}|{sizes[n]}|{labels[n]}".encode())
     for u, v, kind in sorted(g.edges(data="kind")):
         h.update(f"{u}>{v}:{kind}".encode())
     return h.hexdigest()

@@ -1,0 +1,230 @@
+"""The window shows the truth after ordinary actions: one test per symptom of issue 13,
+each failing on the window as it was before the ViewState (noted per test)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtGui import QKeySequence, QPalette  # noqa: E402
+from PySide6.QtWidgets import QApplication, QGraphicsSimpleTextItem, QMessageBox  # noqa: E402
+from test_app import TIMEOUT, gradient_png, load, wait_idle, window  # noqa: E402, F401
+
+
+def node_text(w, node: str) -> str:
+    item = w.panel.scene.nodes[node]
+    return " ".join(c.text() for c in item.childItems()
+                    if isinstance(c, QGraphicsSimpleTextItem))
+
+
+def rebuild_with(qtbot, w, **changes):
+    for key, value in changes.items():
+        widget = w.options.widgets[key]
+        if hasattr(widget, "setChecked"):
+            widget.setChecked(value)
+        elif hasattr(widget, "findData"):
+            widget.setCurrentIndex(widget.findData(value))
+        else:
+            widget.setValue(value)
+    w.options.apply_now()
+    qtbot.waitUntil(lambda: all(w.prepared.options.get(k) == v for k, v in changes.items())
+                    and not w.progress.isVisible(), timeout=TIMEOUT)
+
+
+def test_1_labels_follow_an_option_change(qtbot, window):
+    """Was: vgg16 with 2000 classes still showed 1000 on classifier.6 (layout cache)."""
+    load(qtbot, window, "vgg16")
+    assert "1000" in node_text(window, "classifier.6")
+    rebuild_with(qtbot, window, num_classes=2000)
+    assert "2000" in node_text(window, "classifier.6")
+    assert "1000" not in node_text(window, "classifier.6")
+
+
+def test_2_a_click_selects_without_moving_the_view(qtbot, window):
+    """Was: the first click re-centred and zoomed, so a double-click hit another block."""
+    load(qtbot, window, "resnet34")
+    view = window.panel.view
+    node = next(n for n, d in window.prepared.view.nx.nodes(data=True) if d.get("folded"))
+    item = window.panel.scene.nodes[node]
+    view.centerOn(item)
+    before = (view.transform(), view.horizontalScrollBar().value(),
+              view.verticalScrollBar().value())
+    pos = view.mapFromScene(item.sceneBoundingRect().center())
+    qtbot.mouseClick(view.viewport(), Qt.LeftButton, pos=pos)
+    assert window.state.selection == node
+    assert (view.transform(), view.horizontalScrollBar().value(),
+            view.verticalScrollBar().value()) == before
+    qtbot.mouseDClick(view.viewport(), Qt.LeftButton, pos=pos)
+    wait_idle(qtbot, window)
+    assert node not in window.panel.scene.nodes  # the block under the pointer opened
+
+
+def test_3_panels_forget_the_previous_model(qtbot, window, tmp_path):
+    """Was: the Layer panel and the feature maps kept the previous model's node."""
+    load(qtbot, window, "resnet18")
+    with qtbot.waitSignals([window.inference.ran, window.inference.mapsShown],
+                           timeout=TIMEOUT):
+        window.inference.open_image(str(gradient_png(tmp_path / "a.png")))
+    window.select_node("conv1")
+    assert "conv1" in window.inspector.toPlainText()
+    seen = []  # what the panels show the moment the new model arrives
+    window.state.events.model.connect(lambda _p: seen.append(
+        (window.inspector.toPlainText(), window.inference.features.act,
+         window.inference.predictions.result)))
+    load(qtbot, window, "lenet5")
+    assert window.state.selection is None
+    assert seen == [("", None, None)]
+
+
+def test_4_the_window_paints_before_torch_is_imported(qtbot, tmp_path):
+    """Was: a black frame for seconds while torch loaded."""
+    from PySide6.QtCore import QSettings
+
+    from explorer.app.main import paint_first_frame
+    from explorer.app.window import MainWindow
+
+    w = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(w)
+    w.show()
+    paint_first_frame(QApplication.instance(), w)
+    assert not w.core_loaded and w.status_label.text() == "Loading PyTorch…"
+    assert w.progress.isVisible() and w.progress.maximum() == 0  # a busy indicator
+    image = w.grab().toImage()
+    light = sum(QApplication.palette().window().color().lightness() > 100
+                and image.pixelColor(x, y).lightness() > 100
+                for x in range(0, image.width(), 37) for y in range(0, image.height(), 37))
+    assert light > 10
+
+
+def test_5_find_and_the_table_filter_look_inside_folded_blocks(qtbot, window):
+    """Was: ResNet-50 "downsample": 0 found."""
+    from explorer.graph import FoldSpec
+
+    load(qtbot, window, "resnet50", spec=FoldSpec(depth=1))
+    window.search.box.setText("downsample")
+    assert window.search.count.text().strip() == "8 found"
+    with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
+        assert window.find_next() == "layer1.0.downsample.0"
+    assert window.state.selection == "layer1.0.downsample.0"
+    assert window.panel.scene.nodes["layer1.0.downsample.0"].isSelected()
+    window.search.box.setText("")
+    load(qtbot, window, "resnet50", spec=FoldSpec(depth=1))
+    window.table.filter.setText("downsample")
+    names = {window.table.model.rows[window.table.proxy.mapToSource(
+        window.table.proxy.index(r, 0)).row()].name for r in range(window.table.proxy.rowCount())}
+    assert {"layer1", "layer2", "layer3", "layer4"} <= names
+
+
+def test_6_the_dark_theme_changes_what_is_seen(qtbot, window):
+    """Was: View ▸ Theme ▸ Dark was checked and saved but nothing changed."""
+    window.set_theme("dark")
+    try:
+        assert QApplication.palette().color(QPalette.Window).lightness() < 80
+        assert window.panel.view.backgroundBrush().color().lightness() < 80
+        assert window.settings.value("theme") == "dark"
+    finally:
+        window.set_theme("light")
+    assert QApplication.palette().color(QPalette.Window).lightness() > 150
+
+
+def test_7_the_form_follows_demo_weights_and_asks_before_dropping_them(
+        qtbot, window, tmp_path, monkeypatch):
+    """Was: Options showed in channels 1 / base width 64 under the demo's 3x128x128 model;
+    an option edit dropped the weights silently; the demo replaced the person's image."""
+    load(qtbot, window, "resnet18")
+    window.inference.open_image(str(gradient_png(tmp_path / "mine.png")))
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        window.load_demo()
+    qtbot.waitUntil(lambda: window.state.weights.trained, timeout=TIMEOUT)
+    p = window.prepared
+    values = window.options.values()
+    assert values["in_channels"] == p.options["in_channels"] == p.input_shape[1]
+    assert values["base_width"] == p.options["base_width"]
+    assert window.state.image_name == "mine.png"  # the person's image stayed
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[2]) or QMessageBox.No)
+    before = window.runner.generation
+    window.options.widgets["base_width"].setValue(values["base_width"] * 2)
+    window.options.apply_now()
+    assert asked and "weights" in asked[0]
+    assert window.runner.generation == before and window.state.weights.trained
+    assert window.options.values()["base_width"] == p.options["base_width"]  # put back
+
+
+def test_8_expand_all_shows_the_start_of_the_graph(qtbot, window):
+    """Was: Expand all kept the old scroll position (a column cut off at the edge)."""
+    load(qtbot, window, "inception_v3")
+    view = window.panel.view
+    view.verticalScrollBar().setValue(view.verticalScrollBar().maximum())
+    with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
+        window.expand_all()
+    top = view.mapToScene(view.viewport().rect().topLeft()).y()
+    assert top <= window.panel.scene.sceneRect().top() + 1
+
+
+def test_9_a_failing_model_file_names_its_line_and_stays_out_of_recent(
+        qtbot, window, tmp_path):
+    """Was: no file line, the failed file in Open recent, the catalogue still showing
+    the previous model, an Options header "tiny.py (0)"."""
+    load(qtbot, window, "resnet18")
+    bad = tmp_path / "raising.py"
+    bad.write_text("from torch import nn\n\nclass Net(nn.Module):\n"
+                   "    def __init__(self):\n        super().__init__()\n"
+                   "        self.fc = nn.Linear(3, 2)\n\n"
+                   "    def forward(self, x):\n        raise ValueError('no')\n")
+    window.open_model_file(str(bad), "Net", (1, 3, 8, 8))
+    qtbot.waitUntil(lambda: len(window.warnings) > 0, timeout=TIMEOUT)
+    assert f"{bad}:9" in window.warnings[-1]
+    assert str(bad) not in (window.settings.value("recent") or [])
+    good = tmp_path / "tiny.py"
+    good.write_text("from torch import nn\n\nclass Tiny(nn.Module):\n"
+                    "    def __init__(self):\n        super().__init__()\n"
+                    "        self.conv = nn.Conv2d(3, 4, 3)\n\n"
+                    "    def forward(self, x):\n        return self.conv(x)\n")
+    window.open_model_file(str(good), "Tiny", (1, 3, 16, 16))
+    qtbot.waitUntil(lambda: window.prepared.name.endswith("tiny.py:Tiny"), timeout=TIMEOUT)
+    assert str(good) in window.settings.value("recent")
+    assert not window.catalogue.tree.selectionModel().selectedRows()
+    header = window.options.form.itemAt(0).widget().text()
+    assert "(0)" not in header
+
+
+def test_10_the_graph_gets_most_of_the_window(qtbot, window):
+    """Was: the graph had about 800x370 px of a 1600x1000 window (18 %)."""
+    window.resize(1600, 1000)
+    load(qtbot, window, "resnet18")
+    view = window.panel.view
+    area = view.width() * view.height()
+    assert area > 2 * 800 * 370, f"the graph has {view.width()}x{view.height()}"
+    docks = [d.width() * d.height() for d in window.docks.values() if d.isVisible()]
+    assert area > 2 * max(docks)  # the main thing, by far
+    assert window.docks["image"].visibleRegion().isEmpty()  # no image yet: a closed tab
+
+
+def test_11_menus_shortcuts_export_defaults_and_back_forward(qtbot, window):
+    """Was: four modal prompts and diagram.png; Export image results below Quit; Ctrl+W
+    loaded weights; no Back/Forward."""
+    from explorer.app.export_dialog import ExportDialog
+
+    load(qtbot, window, "resnet18")
+    file_menu = window.menuBar().actions()[0].menu()
+    texts = [a.text() for a in file_menu.actions() if a.text()]
+    assert texts.index("Export image results") < texts.index("Quit")
+    by_key = {a.shortcut().toString(): a.text() for m in window.menuBar().actions()
+              for a in m.menu().actions() if not a.shortcut().isEmpty()}
+    assert by_key[QKeySequence(QKeySequence.Close).toString()] == "Close window"
+    assert by_key["Alt+Left"] == "Back" and by_key["Alt+Right"] == "Forward"
+    dialog = ExportDialog("resnet18", "svg", "/tmp")
+    assert dialog.request().path == "/tmp/resnet18.svg"
+    depth = window.prepared.spec.depth
+    with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
+        window.collapse_all()
+    assert window.prepared.spec.depth == 1 and window.back_action.isEnabled()
+    with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
+        window.go_back()
+    assert window.prepared.spec.depth == depth and window.forward_action.isEnabled()
+    with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
+        window.go_forward()
+    assert window.prepared.spec.depth == 1
