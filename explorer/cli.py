@@ -284,7 +284,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if ws is not None:  # the input size the set was evaluated at
         shape = (1, shape[1], *reversed(ws.recipe.input_size(image.size)))
     graph = trace(model, shape, name=args.name)
-    requested = {name: graph.resolve(name) for name in args.layer or []}
+    try:
+        requested = {name: graph.resolve(name) for name in args.layer or []}
+    except KeyError as exc:  # the graph's lookup error says which layer and what exists
+        raise CLIError(exc.args[0]) from None
     layers = list(dict.fromkeys(requested.values()))
     model.to(device=device, dtype=dtype).eval()
     try:
@@ -526,7 +529,8 @@ def _probe_user_models(args: argparse.Namespace) -> None:
     specs = [s for s in specs if isinstance(s, str) and ".py" in s]
     if not specs:
         return
-    from .usermodel import is_user_model, probe
+    from .probe import probe
+    from .usermodel import is_user_model
 
     shape = _parse_shape(getattr(args, "input", None))
     for spec in specs:

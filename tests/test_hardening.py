@@ -25,7 +25,8 @@ from explorer.inference.limits import MEMORY_BUDGET, WORK_PIXELS
 from explorer.inference.predictions import json_safe, output_problem, prediction_json
 from explorer.inference.runner import OutOfMemory, out_of_memory, run_image
 from explorer.inference.weights import WeightsError, load_weights, read_state_dict
-from explorer.usermodel import UserModelError, load_user_model, probe
+from explorer.probe import probe
+from explorer.usermodel import UserModelError, load_user_model
 from explorer.zoo.registry import Option, ZooError
 
 
@@ -264,17 +265,12 @@ GOOD = ("from torch import nn\nclass Net(nn.Module):\n    def __init__(self):\n"
         "    def forward(self, x):\n        return self.fc(x.mean((2, 3)).repeat(1, 2)[:, :4])\n")
 
 
-def test_a_passed_probe_is_not_repeated(tmp_path, monkeypatch):
+def test_a_probe_reports_what_it_found(tmp_path):
     path = tmp_path / "good.py"
     path.write_text(GOOD)
-    result = probe(str(path))
+    result = probe(str(path), (1, 3, 32, 32))
     assert result.name == "Net" and result.candidates == ("Net",)
-    assert result.forward_error is None and result.input_shape == (1, 3, 224, 224)
-
-    def again(*args, **kwargs):
-        raise AssertionError("probed twice")
-
-    monkeypatch.setattr("explorer.usermodel.probe", again)
+    assert result.forward_error is None and result.input_shape == (1, 3, 32, 32)
     assert isinstance(load_user_model(str(path)), torch.nn.Module)
 
 
@@ -284,7 +280,7 @@ def test_the_probe_can_be_cancelled_and_in_process_exit_is_caught(tmp_path):
     with pytest.raises(UserModelError, match="exits.py: cancelled"):
         probe(str(path), cancelled=lambda: True)
     with pytest.raises(UserModelError, match=r"exits.py:2: the file calls sys.exit\(3\)"):
-        load_user_model(str(path), probe_first=False)
+        load_user_model(str(path))
 
 
 def test_work_pixels_constant_is_what_the_app_needs():
