@@ -124,6 +124,7 @@ class ViewState:
         self.result: Any = None  # inference.runner's RunResult of the image, or None
         self.back: list[Place] = []
         self.forward: list[Place] = []
+        self.arrangement = "auto"  # column, or encoder-decoder "u"; "auto" picks for the view
 
     # ------------------------------------------------------------------ the model
     @property
@@ -139,6 +140,7 @@ class ViewState:
             self.selection = None
         if not same:
             self.result = None
+            self.arrangement = "auto"
             if self.live is not None and self.live.key != self.key:
                 self.live, self.weights = None, Weights()
         self.search = self._searched(self.search.text)

@@ -228,3 +228,20 @@ def test_11_menus_shortcuts_export_defaults_and_back_forward(qtbot, window):
     with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
         window.go_forward()
     assert window.prepared.spec.depth == 1
+
+
+def test_15_the_encoder_decoder_layout_can_be_switched_to_a_column(qtbot, window):
+    """Issue 15: U-Net opens as a U (auto); View ▸ Encoder–decoder U / column switches."""
+    load(qtbot, window, "unet")
+
+    def spread():
+        xs = [b.x for b in window.prepared.layout.boxes.values()]
+        return max(xs) - min(xs)
+
+    u_width = spread()
+    with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
+        window.toggle_arrangement()
+    assert window.state.arrangement == "column" and spread() < u_width
+    with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
+        window.toggle_arrangement()
+    assert window.state.arrangement == "u" and spread() == pytest.approx(u_width)

@@ -51,6 +51,7 @@ MENUS: tuple[Entry, ...] = (
     Entry("&View", "Expand all", "expand_all", "Ctrl+Shift+Down"),
     Entry("&View", "Collapse all", "collapse_all", "Ctrl+Shift+Up"),
     Entry("&View", "Top-to-bottom / left-to-right", "toggle_direction", "Ctrl+L"),
+    Entry("&View", "Encoder–decoder U / column", "toggle_arrangement", "Ctrl+U"),
     Entry("&View", "Find layer…", "focus_search", QKeySequence.Find),
     Entry("&View", SEPARATOR),
     Entry("&View", "Theme", THEME),

@@ -83,12 +83,12 @@ class ModelController(QObject):
 
         spec = spec if spec is not None else p.spec
         direction = direction or p.direction
-        graph, measure = p.graph, self.measure
+        graph, measure, arrangement = p.graph, self.measure, self.state.arrangement
         came_from = self.state.place(zoom) if record else None
 
         def job(progress: Progress) -> LayoutReady:
             progress.check("laying out", 0.5)
-            view, lay = relayout(graph, spec, direction, measure)
+            view, lay = relayout(graph, spec, direction, measure, arrangement)
             return LayoutReady(spec, direction, view, lay, summarize(graph, spec=spec),
                                came_from, select)
 

@@ -143,10 +143,7 @@ class MainWindow(FilesMixin, QMainWindow):
         self.resizeDocks([self.docks["table"]], [180], Qt.Vertical)
         self.inference.state.events.image.connect(
             lambda image, _name: image is not None and self.docks["image"].raise_())
-        self.inference.ran.connect(self._raise_features)
-
-    def _raise_features(self) -> None:
-        self.docks["features"].raise_()
+        self.inference.ran.connect(self.docks["features"].raise_)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Graph", self)
@@ -292,6 +289,12 @@ class MainWindow(FilesMixin, QMainWindow):
     def toggle_direction(self) -> None:
         self._fit_next()
         self.models.toggle_direction(zoom=self._zoom())
+
+    def toggle_arrangement(self) -> None:
+        """Encoder and decoder side by side (skips straight across), or one column."""
+        self.state.arrangement = "column" if self.state.arrangement != "column" else "u"
+        self._fit_next()
+        self.models.relayout(zoom=self._zoom())
 
     def _fit_next(self) -> None:
         """The next layout starts from the top of the graph, not the old scroll place."""
