@@ -10,3 +10,26 @@ torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    """The main window with its core loaded, its warnings collected instead of shown."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from explorer.app.window import MainWindow
+
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    w = MainWindow(settings)
+    w.warnings = warnings
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    w.load_core(count_sizes=False)  # the catalogue's counting has a test of its own
+    yield w
+    w.runner.cancel()
+    w.runner.pool.clear()
+    w.runner.wait(30_000)

@@ -8,42 +8,12 @@ import xml.etree.ElementTree as ET
 import pytest
 
 pytest.importorskip("pytestqt")
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from apphelpers import TIMEOUT, gradient_png, load, wait_idle  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from explorer import zoo  # noqa: E402
-from explorer.app.window import MainWindow  # noqa: E402
 from explorer.graph import default_spec, fold, trace_zoo  # noqa: E402
-
-TIMEOUT = 60_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    warnings: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
-    w = MainWindow(settings)
-    w.warnings = warnings
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    w.load_core(count_sizes=False)  # the catalogue's counting has a test of its own
-    yield w
-    w.runner.cancel()
-    w.runner.pool.clear()
-    w.runner.wait(30_000)
-
-
-def load(qtbot, w, name, **kw):
-    w.open_model(name, **kw)
-    qtbot.waitUntil(lambda: w.prepared is not None and w.prepared.name == name
-                    and not w.progress.isVisible(), timeout=TIMEOUT)
-
-
-def wait_idle(qtbot, w):
-    qtbot.waitUntil(lambda: not w.progress.isVisible(), timeout=TIMEOUT)
 
 
 def _one_model_per_family() -> list[str]:
@@ -255,16 +225,6 @@ def test_settings_remember_the_last_model(qtbot, window):
 
 
 # ---------------------------------------------------------------------- images (part 2)
-def gradient_png(path, w=120, h=90):
-    import numpy as np
-    from PIL import Image
-
-    x = np.linspace(0, 255, w, dtype=np.uint8)[None, :].repeat(h, 0)
-    y = np.linspace(0, 255, h, dtype=np.uint8)[:, None].repeat(w, 1)
-    Image.fromarray(np.stack([x, y, 255 - x], -1), "RGB").save(path)
-    return path
-
-
 def drop(window, path):
     from PySide6.QtCore import QMimeData, QPointF, QUrl
     from PySide6.QtGui import QDropEvent
@@ -310,7 +270,7 @@ def test_segmentation_overlay_has_the_images_size(qtbot, window, tmp_path):
     window.inference.predictions.mask_only.setChecked(True)
     assert window.inference.predictions.composed().size == (150, 100)
     assert window.inference.predictions.legend.count() >= 1
-    assert window.inference.export("side-by-side", str(tmp_path / "sbs.png"))
+    assert window.export_image("side-by-side", str(tmp_path / "sbs.png"))
 
 
 def test_loading_weights_changes_predictions_and_title(qtbot, window, tmp_path):

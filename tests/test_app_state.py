@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 pytest.importorskip("pytestqt")
+from apphelpers import TIMEOUT, gradient_png, load, wait_idle  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QKeySequence, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication, QGraphicsSimpleTextItem, QMessageBox  # noqa: E402
-from test_app import TIMEOUT, gradient_png, load, wait_idle, window  # noqa: E402, F401
 
 
 def node_text(w, node: str) -> str:

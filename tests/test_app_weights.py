@@ -10,9 +10,9 @@ import os
 import pytest
 
 pytest.importorskip("pytestqt")
+from apphelpers import TIMEOUT, load  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QProgressBar  # noqa: E402
-from test_app import TIMEOUT, load, window  # noqa: E402, F401  (window: the fixture)
 from test_download import Server, publish  # noqa: E402
 
 from explorer import zoo  # noqa: E402

@@ -5,7 +5,6 @@ held by the ViewState; this controller turns intents into jobs and results into 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,30 +15,8 @@ from PySide6.QtWidgets import QMessageBox
 from ..viewstate import LiveModel, ModelKey, ViewState, Weights
 from .feature_panel import FeaturePanel
 from .prediction_panel import PredictionPanel
+from .results import CamReady, ImageRan, OutOfMemoryOn, WeightsLoaded
 from .workers import Runner
-
-
-@dataclass(frozen=True)
-class ImageRan:
-    live: LiveModel
-    result: Any  # inference.runner.RunResult
-
-
-@dataclass(frozen=True)
-class OutOfMemoryOn:
-    live: LiveModel
-    error: BaseException
-
-
-@dataclass(frozen=True)
-class WeightsLoaded:
-    live: LiveModel
-    message: str
-
-
-@dataclass(frozen=True)
-class CamReady:
-    cam: Any
 
 
 class InferenceController(QObject):
@@ -347,35 +324,12 @@ class InferenceController(QObject):
                 and min(g.node(n)["out_shape"][2:]) > 1]
         return maps[-1]
 
-    # ------------------------------------------------------------------ errors, exports
+    # ------------------------------------------------------------------ errors
     def _failed(self, generation: int, exc: BaseException) -> None:
         if generation != self.runner.generation:
             return
         self.after_weights = None
         self.failed.emit(exc)
-
-    def export(self, what: str, path: str) -> bool:
-        from ..inference.render import channel_grid, grid_image
-
-        if what == "features" and self.features.act is not None:
-            grid, _ = channel_grid(self.features.act, self.features.order,
-                                   self.features.scale.currentData())
-            image = grid_image(grid, max(1, 512 // max(grid.shape)))
-        elif what == "overlay":
-            image = self.predictions.composed()
-        elif what == "side-by-side":
-            image = self.predictions.side_by_side()
-        else:
-            image = None
-        if image is None:
-            self.failed.emit(ValueError("Nothing to export yet: run an image first."))
-            return False
-        try:
-            image.save(path)
-        except (OSError, ValueError) as exc:
-            self.failed.emit(exc)
-            return False
-        return True
 
 
 def _build(name: str, options: dict):

@@ -5,29 +5,14 @@ the ViewState. No widget here: the window and the views subscribe to the state."
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from ..viewstate import Place, ViewState, revealing
+from .results import LayoutReady, ModelReady
 from .workers import Progress, Runner
-
-
-@dataclass(frozen=True)
-class ModelReady:
-    prepared: Any  # session.Prepared
-
-
-@dataclass(frozen=True)
-class LayoutReady:
-    spec: Any
-    direction: str
-    view: Any
-    layout: Any
-    table: Any
-    came_from: Place | None
-    select: str | None  # a layer to select once shown (Find unfolds to its match)
 
 
 class ModelController(QObject):

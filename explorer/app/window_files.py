@@ -161,8 +161,32 @@ class FilesMixin:
         stem = self.state.model.name if self.state.model else "image"
         path, _ = QFileDialog.getSaveFileName(self, f"Export {what}", f"{stem}-{what}.png",
                                               "PNG (*.png)")
-        if path and self.inference.export(what, path):
+        if path and self.export_image(what, path):
             self.status_label.setText(f"Exported {path}")
+
+    def export_image(self, what: str, path: str) -> bool:
+        """The feature grid, the overlay or both side by side, as a PNG."""
+        from ..inference.render import channel_grid, grid_image
+
+        features, predictions = self.inference.features, self.inference.predictions
+        image = None
+        if what == "features" and features.act is not None:
+            grid, _ = channel_grid(features.act, features.order,
+                                   features.scale.currentData())
+            image = grid_image(grid, max(1, 512 // max(grid.shape)))
+        elif what == "overlay":
+            image = predictions.composed()
+        elif what == "side-by-side":
+            image = predictions.side_by_side()
+        if image is None:
+            self.show_error(ValueError("Nothing to export yet: run an image first."))
+            return False
+        try:
+            image.save(path)
+        except (OSError, ValueError) as exc:
+            self.show_error(exc)
+            return False
+        return True
 
     # ---------------------------------------------------------------- images and weights
     def dragEnterEvent(self, event) -> None:

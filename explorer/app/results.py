@@ -1,0 +1,48 @@
+"""What jobs send back across threads: one typed dataclass per kind of result, matched
+by the controllers (never tagged tuples). Failures travel as the exception itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..viewstate import LiveModel, Place
+
+
+@dataclass(frozen=True)
+class ModelReady:
+    prepared: Any  # session.Prepared
+
+
+@dataclass(frozen=True)
+class LayoutReady:
+    spec: Any
+    direction: str
+    view: Any
+    layout: Any
+    table: Any
+    came_from: Place | None
+    select: str | None  # a layer to select once shown (Find unfolds to its match)
+
+
+@dataclass(frozen=True)
+class ImageRan:
+    live: LiveModel
+    result: Any  # inference.runner.RunResult
+
+
+@dataclass(frozen=True)
+class OutOfMemoryOn:
+    live: LiveModel
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class WeightsLoaded:
+    live: LiveModel
+    message: str
+
+
+@dataclass(frozen=True)
+class CamReady:
+    cam: Any
