@@ -243,25 +243,7 @@ def test_untraceable_model_names_the_failing_module():
         trace(DataDependent(), (1, 3, 8, 8))
 
 
-def on_border(point, box, tolerance=1.0) -> bool:
-    """The point lies on the box's outline, within ``tolerance`` pixels."""
-    x, y = point
-    inside_x = box.x - tolerance <= x <= box.x + box.w + tolerance
-    inside_y = box.y - tolerance <= y <= box.y + box.h + tolerance
-    near_x = min(abs(x - box.x), abs(x - box.x - box.w)) <= tolerance
-    near_y = min(abs(y - box.y), abs(y - box.y - box.h)) <= tolerance
-    return inside_x and inside_y and (near_x or near_y)
-
-
-def test_on_border_can_fail():
-    from explorer.graph.layout import Box
-
-    box = Box(x=0.0, y=0.0, w=10.0, h=4.0, label=[])
-    assert on_border((5, 0), box) and on_border((10, 2), box) and on_border((5, 4.5), box)
-    assert not on_border((5, 2), box) and not on_border((5, 7), box)
-
-
-def test_layout_boxes_do_not_overlap_and_edges_touch_their_nodes():
+def test_layout_boxes_do_not_overlap():
     for name in ["googlenet", "resnet50", "unet"]:
         g = trace_zoo(name)
         view = fold(g, default_spec(g))
@@ -275,11 +257,7 @@ def test_layout_boxes_do_not_overlap_and_edges_touch_their_nodes():
                     overlap_x = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
                     overlap_y = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
                     assert overlap_x <= 0.01 or overlap_y <= 0.01, (name, a.label, b.label)
-            for e in lay.edges:
-                assert len(e.points) >= 2
-                for end, node in ((e.points[0], e.source), (e.points[-1], e.target)):
-                    assert on_border(end, lay.boxes[node]), (name, direction, e.source,
-                                                             e.target, end, lay.boxes[node])
+            # every edge's ends on its boxes' borders: tests/test_diagrams.py, all models
             assert all(0 <= b.x and b.x + b.w <= lay.width + 0.01 for b in boxes)
 
 
