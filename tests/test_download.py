@@ -116,6 +116,7 @@ def test_download_then_load_with_monotone_progress(server, lenet_set):
     size = len(server.files[ws.file_name])
     assert result.path == checkpoint_dir() / ws.file_name and result.path.stat().st_size == size
     assert leftovers() == [ws.file_name]  # no temporary file left beside it
+    assert result.path.stat().st_mode & 0o044  # readable by others, as torch.hub's files
     for key, tensor in source.state_dict().items():
         assert torch.equal(result.model.state_dict()[key], tensor), key
     assert result.report.ok and result.weight_set is ws

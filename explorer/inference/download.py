@@ -107,6 +107,9 @@ def fetch(ws: WeightSet, progress: Progress | None = None,
                 f"{url}: the file's sha256 starts {digest[:len(prefix)]}, not {prefix} as its "
                 f"name says (a corrupt or different file, not kept); try again, check "
                 f"{BASE_URL_ENV}, {_by_hand(ws)}", url)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private; the cache's are not
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
