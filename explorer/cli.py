@@ -111,6 +111,15 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from .export.table_export import human
 
+    if args.layer:  # one layer: attributes and weight statistics (builds the model)
+        import json
+
+        from .analysis.layer_info import inspect_layer, layer_text
+
+        layer = inspect_layer(args.name, args.layer, _parse_options(args.option))
+        print(json.dumps(layer.as_dict(), indent=1) if args.format == "json"
+              else layer_text(layer))
+        return 0
     info = zoo.get_info(args.name)
     params = zoo.parameter_count(args.name, **_parse_options(args.option))
     print(f"{info.name}: {info.description}")
@@ -436,9 +445,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", choices=zoo.registry.TASKS)
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("info", help="describe one model and its options")
+    p = sub.add_parser("info", help="describe one model and its options, or one layer")
     p.add_argument("name")
     p.add_argument("--option", action="append", metavar="KEY=VALUE")
+    p.add_argument("--layer", metavar="PATH", help="one layer's attributes and weights")
+    p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("graph", help="trace, fold, lay out and export the layer graph")

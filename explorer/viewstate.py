@@ -14,7 +14,6 @@ nowhere else (``show_model``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -96,6 +95,7 @@ class Search:
     text: str = ""
     hits: tuple[str, ...] = ()  # every layer that matches, folded ones included
     position: int = -1  # the hit shown last
+    error: str = ""  # why the query cannot be read (``groups>`` while typing)
 
     @property
     def current(self) -> str | None:
@@ -219,14 +219,16 @@ class ViewState:
         return self.search.current
 
     def _searched(self, text: str) -> Search:
-        """Every layer of the whole graph whose name, type or folded label matches."""
+        """Every layer of the whole graph matching the query: plain words match a name or
+        a type, ``key OP value`` an attribute (``groups>1``; explorer.analysis.query)."""
+        from .analysis.query import QueryError, find
+
         if not text or self.model is None:
             return Search(text)
-        needle = re.compile(re.escape(text.strip()), re.IGNORECASE)
-        graph = self.model.graph.nx
-        hits = [n for n in sorted(graph, key=lambda n: graph.nodes[n]["order"])
-                if needle.search(n) or needle.search(str(graph.nodes[n].get("op", "")))]
-        return Search(text, tuple(hits))
+        try:
+            return Search(text, tuple(find(self.model.graph.nx, text)))
+        except QueryError as exc:
+            return Search(text, error=str(exc))
 
     # ------------------------------------------------------------------ image
     def set_image(self, image: Image | None, name: str = "") -> None:

@@ -17,7 +17,9 @@ class SearchBar(QWidget):
     def __init__(self, state: ViewState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
-        self.box = QLineEdit(placeholderText="Find layer (Ctrl+F)", clearButtonEnabled=True)
+        self.box = QLineEdit(placeholderText="Find layer (Ctrl+F)", clearButtonEnabled=True,
+                             toolTip="a name or type, or attributes: groups>1 kernel=5 "
+                                     "type=Conv2d stride=2 params>1e6")
         self.box.setMaximumWidth(220)
         self.box.textChanged.connect(state.find)
         self.box.returnPressed.connect(self.find_next)
@@ -46,6 +48,8 @@ class SearchBar(QWidget):
             self.box.setText(search.text)
         if not search.text:
             self.count.setText("")
+        elif search.error:
+            self.count.setText(f" {search.error}")
         elif search.current is None:
             self.count.setText(f" {len(search.hits)} found")
         else:
