@@ -22,7 +22,7 @@ RECENT, EXPORT_IMAGE, THEME, DOCKS, DEVICES, SAMPLES, WEIGHTS = (
 class Entry:
     menu: str
     text: str
-    slot: str = ""  # a method of the window
+    slot: str = ""  # a method of the window, or of one of its parts ("inspector.show_…")
     shortcut: Any = None  # a string or a QKeySequence.StandardKey
     arg: Any = None  # passed to the slot when given
 
@@ -62,6 +62,7 @@ MENUS: tuple[Entry, ...] = (
     Entry("&Model", SEPARATOR),
     Entry("&Model", "Compare with…", "ask_compare"),
     Entry("&Model", "Lessons…", "show_lessons"),
+    Entry("&Model", "Model info…", "inspector.show_model_info", "Ctrl+Shift+I"),
     Entry("&Device", "Devices", DEVICES),
     Entry("&Help", "Keyboard shortcuts", "show_shortcuts", QKeySequence.HelpContents),
     Entry("&Help", "About", "about"),
@@ -84,7 +85,7 @@ def build_menus(window) -> dict[str, Any]:
             action = QAction(entry.text, window)
             if entry.shortcut is not None:
                 action.setShortcut(QKeySequence(entry.shortcut))
-            slot = getattr(window, entry.slot)
+            slot = functools.reduce(getattr, entry.slot.split("."), window)
             action.triggered.connect(
                 functools.partial(slot, entry.arg) if entry.arg is not None
                 else (lambda _checked=False, s=slot: s()))

@@ -55,6 +55,7 @@ class MainWindow(FilesMixin, QMainWindow):
         from .actions import build_menus
         from .catalogue import Catalogue
         from .graph_view import GraphPanel
+        from .highlight import SearchHighlighter
         from .inference_dock import InferenceController
         from .inspector import Inspector
         from .model_controller import ModelController
@@ -69,7 +70,7 @@ class MainWindow(FilesMixin, QMainWindow):
         self.inference = InferenceController(state, self.runner.pool, self)
         self.catalogue = Catalogue(self)
         self.options = OptionsForm(self)
-        self.inspector = Inspector(self)
+        self.inspector = Inspector(state, self.runner.pool, self)
         self.table = TablePanel(state, self)
         self.search = SearchBar(state, self)
         self.setCentralWidget(self.panel)
@@ -92,6 +93,7 @@ class MainWindow(FilesMixin, QMainWindow):
         self.search.hitChosen.connect(self.reveal)
         state.events.model.connect(self._show_model)
         state.events.view.connect(self._show_view)
+        self.highlighter = SearchHighlighter(state, self.panel.scene, self.table.model)
         state.events.selection.connect(self._show_selection)
         state.events.weights.connect(lambda _w: self._update_title())
         self.setAcceptDrops(True)
