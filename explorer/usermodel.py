@@ -54,6 +54,14 @@ def _describe(exc: BaseException, path: Path, doing: str) -> str:
 
 
 def load_module(path: Path) -> types.ModuleType:
+    code = compile_file(path)
+    name = "explorer_user_" + hashlib.blake2b(str(path).encode(), digest_size=6).hexdigest()
+    return _run_module(code, path, name)
+
+
+def compile_file(path: Path) -> types.CodeType:
+    """The file compiled, not run: a missing file, an unreadable one or a syntax error
+    is found without executing any of the person's code."""
     if not path.is_file():
         raise UserModelError(f"{path}: no such file")
     try:
@@ -66,7 +74,10 @@ def load_module(path: Path) -> types.ModuleType:
         raise UserModelError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
     except ValueError as exc:  # e.g. a NUL byte in the source
         raise UserModelError(f"{path}: not Python source ({exc})") from None
-    name = "explorer_user_" + hashlib.blake2b(str(path).encode(), digest_size=6).hexdigest()
+    return code
+
+
+def _run_module(code: types.CodeType, path: Path, name: str) -> types.ModuleType:
     module = types.ModuleType(name)
     module.__file__ = str(path)
     sys.modules[name] = module  # dataclasses and pickling look the module up

@@ -1,10 +1,13 @@
 """Images through the current model, off the UI thread, and the two panels that show
 the results. What is shown (the image, the live model with its weights, the result) is
-held by the ViewState; this controller turns intents into jobs and results into state."""
+held by the ViewState; this controller turns intents into jobs and results into state.
+
+An image is decoded on the worker (its header is judged at once, here); until it has run
+through the model once, the image and result before it are kept, so a failure leaves
+the state as it was."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +17,13 @@ from PySide6.QtWidgets import QMessageBox
 
 from ..viewstate import LiveModel, ModelKey, ViewState, Weights
 from .feature_panel import FeaturePanel
+from .inference_weights import WeightsJobs, _build, published_set
 from .prediction_panel import PredictionPanel
-from .results import CamReady, ImageRan, OutOfMemoryOn, WeightsLoaded
+from .results import CamReady, ImageDecoded, ImageRan, OutOfMemoryOn, WeightsLoaded
 from .workers import Runner
 
 
-class InferenceController(QObject):
+class InferenceController(WeightsJobs, QObject):
     ran = Signal()  # a result is shown
     mapsShown = Signal()  # the feature-map panel shows the selected node
     status = Signal(str)
@@ -35,6 +39,10 @@ class InferenceController(QObject):
         self.runner.failed.connect(self._failed)
         self.maps_runner = Runner(self, pool=pool)
         self.maps_runner.finished.connect(self._maps_ready)
+        self.image_runner = Runner(self, pool=pool)  # a newer image supersedes, nothing else
+        self.image_runner.finished.connect(self._decoded)
+        self.image_runner.failed.connect(self._failed_image)
+        self._before = None  # (image, name, result, key) until a new image has run once
         self.features = FeaturePanel(compute=self._compute_maps)
         self.predictions = PredictionPanel()
         self.predictions.gradcamRequested.connect(self.grad_cam)
@@ -72,19 +80,45 @@ class InferenceController(QObject):
 
     # ------------------------------------------------------------------ images
     def open_image(self, path: str) -> bool:
-        from ..inference.imaging import ImageError, load_image
+        """False (and a message) when the file or its header is refused; the decoding
+        itself, which can take seconds, runs on the worker."""
+        from ..inference.imaging import ImageError, check_image, load_image
 
         try:
-            image = load_image(path)
-        except ImageError as exc:
+            check_image(path)
+        except (ImageError, OSError) as exc:
             self.failed.emit(exc)  # the image shown before stays
             return False
-        return self.set_image(image, Path(path).name)
+        name = Path(path).name
+        self.status.emit(f"Opening {name}…")
+        self.image_runner.submit(lambda progress: ImageDecoded(load_image(path), name))
+        return True
+
+    def _decoded(self, generation: int, result, note: str) -> None:
+        if isinstance(result, ImageDecoded) and self.image_runner.is_current(generation):
+            self.set_image(result.image, result.name)
+
+    def _failed_image(self, generation: int, exc: BaseException) -> None:
+        if self.image_runner.is_current(generation):
+            self.failed.emit(exc)
 
     def set_image(self, image: Image.Image, name: str) -> bool:
-        self.state.set_image(image, name)
+        s = self.state
+        if s.model is not None:  # kept until the new image has run once
+            self._before = self._before or (s.image, s.image_name, s.result, s.key)
+        s.set_image(image, name)
         self.run()
         return True
+
+    def _drop_new_image(self) -> None:
+        """The new image failed: the image and result before it come back."""
+        if self._before is None:
+            return
+        image, name, result, key = self._before
+        self._before = None
+        self.state.set_image(image, name)
+        if result is not None and key == self.state.key:
+            self.state.set_result(result)
 
     def run(self) -> int | None:
         p = self.state.model
@@ -121,14 +155,17 @@ class InferenceController(QObject):
             return
         match result:
             case ImageRan(live=live, result=payload):
+                self._before = None
                 self.state.set_live(live)
                 self._show_result(payload)
             case OutOfMemoryOn(live=live, error=error):
                 self.state.set_live(live)
                 self._offer_cpu(error)
-            case WeightsLoaded(live=live, message=message):
+            case WeightsLoaded(live=live, message=message, warning=warning):
                 self.state.set_live(live)
                 self.status.emit(message)
+                if warning:
+                    self.failed.emit(UserWarning(warning))
                 follow, self.after_weights = self.after_weights, None
                 if follow:
                     follow()
@@ -192,97 +229,6 @@ class InferenceController(QObject):
             self._maps_callback(maps)
             self.mapsShown.emit()
 
-    # ------------------------------------------------------------------ weights
-    def load_weights(self, path: str, then=None) -> int | None:
-        if self.state.model is None:
-            return None
-        from ..inference.weights import load_weights
-
-        key, model, _ = self._live_for_job()
-        name, options = self.state.model.name, dict(self.state.model.options)
-        self.after_weights = then
-
-        def job(progress):
-            progress.check("loading weights", 0.2)
-            module = model if model is not None else _build(name, options)
-            report = load_weights(module, path)
-            live = LiveModel(key, module, Weights(Path(path).name, str(path)))
-            return WeightsLoaded(live, f"Loaded {report.loaded} tensors from "
-                                       f"{Path(path).name}")
-
-        return self.runner.submit(job)
-
-    def load_set(self, ws) -> int | None:
-        """Load a cached published set into the current model (built with its options)."""
-        if self.state.model is None:
-            return None
-        from ..inference.download import load_published
-
-        key, model, _ = self._live_for_job()
-        name, options = self.state.model.name, dict(self.state.model.options)
-        self.after_weights = None
-
-        def job(progress):
-            progress.check("loading weights", 0.2)
-            module = model if model is not None else _build(name, options)
-            loaded = load_published(ws, model=module)
-            live = LiveModel(key, loaded.model, Weights(ws.label, str(loaded.path)))
-            return WeightsLoaded(live, f"Loaded {ws.label} ({ws.metrics_text()})")
-
-        self.status.emit(f"Loading {ws.label}…")
-        return self.runner.submit(job)
-
-    def random_init(self) -> None:
-        """Back to untrained weights: the next run builds a fresh model."""
-        self.state.set_live(None)
-        self.status.emit("Random init")
-        if self.state.image is not None:
-            self.run()
-
-    def _note_weights(self) -> None:
-        """Say plainly when an image ran through untrained weights; offer the published."""
-        from ..inference import catalogue
-
-        if self.state.weights.trained:
-            self.predictions.show_weights_note(False, None)
-            return
-        sets = catalogue.weight_sets(self.state.model.name)
-        offer = None
-        if sets:
-            ws = sets[0]
-            offer = (f"Use {ws.name} ({ws.metrics_text()}; "
-                     + ("cached)" if ws.is_cached() else f"download {ws.size_text()})"))
-        self.predictions.show_weights_note(True, offer)
-
-    def _demo_meta(self) -> dict | None:
-        from ..assets import RESOURCES
-
-        meta = RESOURCES / "demo" / "demo.json"
-        return json.loads(meta.read_text()) if meta.exists() else None
-
-    def load_demo(self, open_model) -> None:
-        """The shipped U-Net trained on shapes: a first overlay that means something. The
-        person's own image stays if there is one; else a sample of the shapes runs."""
-        from ..assets import RESOURCES
-
-        meta = self._demo_meta()
-        if meta is None:
-            self.failed.emit(FileNotFoundError(2, "missing", "resources/demo/demo.json"))
-            return
-        demo = RESOURCES / "demo"
-        size = meta["input_size"]
-        options = meta["options"]
-
-        def after_model(_prepared) -> None:
-            self.state.events.model.disconnect(after_model)
-            sample = str(demo / "shapes_1.png")
-            self.load_weights(str(demo / meta["weights"]),
-                              then=None if self.state.image is not None
-                              else lambda: self.open_image(sample))
-
-        self.state.events.model.connect(after_model)
-        open_model(meta["model"], options, (1, options["in_channels"], size, size))
-
     # ------------------------------------------------------------------ devices, Grad-CAM
     def set_device(self, name: str) -> None:
         from ..inference.devices import choose_device
@@ -294,13 +240,21 @@ class InferenceController(QObject):
             return
         self.run()
 
-    def _offer_cpu(self, error: BaseException) -> None:
-        answer = QMessageBox.question(
-            self.features.window(), "Out of memory",
-            f"{error}\nRun it on the CPU?" if str(self.device) != "cpu" else str(error),
-            QMessageBox.Yes | QMessageBox.No if str(self.device) != "cpu" else QMessageBox.Ok)
+    def _offer_cpu(self, error) -> None:
+        """Out of memory (an inference.runner.OutOfMemory): on another device, offer the
+        CPU; on the CPU itself there is nowhere else to go, so it is a plain error."""
+        import torch
+
+        if torch.device(error.device).type == "cpu":
+            self._drop_new_image()
+            self.failed.emit(error)
+            return
+        answer = QMessageBox.question(self.features.window(), "Out of memory",
+                                      f"{error}\nRun it on the CPU?")
         if answer == QMessageBox.Yes:
             self.set_device("cpu")
+        else:
+            self._drop_new_image()
 
     def grad_cam(self, class_index: int) -> None:
         if self.state.result is None or self.state.live is None:
@@ -329,21 +283,7 @@ class InferenceController(QObject):
         if generation != self.runner.generation:
             return
         self.after_weights = None
+        self._drop_new_image()
         self.failed.emit(exc)
 
 
-def _build(name: str, options: dict):
-    from .. import zoo
-
-    return zoo.build(name, **options)
-
-
-def published_set(model: str, weights: Weights):
-    """The published WeightSet the live weights came from, or None (random, a file, the
-    demo): found by its cache path, so the state holds the weights once."""
-    from ..inference import catalogue
-
-    if not weights.trained:
-        return None
-    return next((ws for ws in catalogue.weight_sets(model)
-                 if str(ws.cache_path()) == weights.path), None)

@@ -94,6 +94,22 @@ def paint_first_frame(app, window) -> None:
     app.processEvents()
 
 
+def open_files(window, argv: list[str]) -> bool:
+    """Files from the command line or the desktop's "Open with": a model file (``x.py``
+    or ``x.py:Name``) and an image, which runs once a model is built. True when a model
+    file was opened."""
+    from ..usermodel import is_user_model, split_spec
+
+    models = [split_spec(a) for a in argv if is_user_model(a)]
+    models = [(path, name) for path, name in models if path.is_file()]
+    images = [a for a in argv if not is_user_model(a) and os.path.isfile(a)]
+    if models:
+        window.open_model_file(str(models[0][0]), models[0][1])
+    if images:
+        window.inference.open_image(images[0])
+    return bool(models)
+
+
 def launch(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
@@ -133,14 +149,8 @@ def launch(argv: list[str] | None = None) -> int:
         last = str(window.settings.value("last_model", "resnet34"))
         from .. import zoo
 
-        models = [a for a in argv if a.endswith(".py") and os.path.isfile(a)]
-        images = [a for a in argv if not a.endswith(".py") and os.path.isfile(a)]
-        if models:  # "Open with" a model file from the desktop
-            window.open_model_file(models[0])
-        else:
+        if not open_files(window, argv):
             window.open_model(last if last in zoo.list_models() else "resnet34")
-        if images:  # "Open with" an image: it runs through the model as soon as it is built
-            window.inference.open_image(images[0])
         if os.environ.get("EXPLORER_REPORT_STARTUP"):
             print(f"core loaded at {time.time():.3f}", flush=True)
 

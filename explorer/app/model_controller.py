@@ -35,8 +35,9 @@ class ModelController(QObject):
 
     # ------------------------------------------------------------------ intents
     def open_model(self, name: str, options: dict | None = None, input_shape=None,
-                   spec=None) -> int:
-        """Build, trace, count and lay out ``name`` off the UI thread."""
+                   spec=None, first: Callable[[Progress], None] | None = None) -> int:
+        """Build, trace, count and lay out ``name`` off the UI thread; ``first`` runs
+        before, in the same job (a model file's probe)."""
         from .. import session
 
         options = dict(options or {})
@@ -44,6 +45,8 @@ class ModelController(QObject):
         measure = self.measure
 
         def job(progress: Progress) -> ModelReady:
+            if first is not None:
+                first(progress)
             return ModelReady(session.prepare(name, options, input_shape, spec, direction,
                                               measure, check=progress.check))
 

@@ -4,6 +4,8 @@ pixel shares; Grad-CAM for a chosen class; PNG exports."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt, Signal
@@ -125,8 +127,10 @@ class PredictionPanel(QWidget):
         if result.task == "classification":
             self.cam_class.clear()
             for p in result.top_k:
-                bar = QProgressBar(maximum=1000, value=int(1000 * p["prob"]))
-                bar.setFormat(f"{p['label']}  {100 * p['prob']:.1f}%")
+                prob = p["prob"] if math.isfinite(p["prob"] or math.nan) else None
+                bar = QProgressBar(maximum=1000, value=int(1000 * (prob or 0)))
+                bar.setFormat(f"{p['label']}  " + (f"{100 * prob:.1f}%" if prob is not None
+                                                   else "no valid probability (NaN)"))
                 bar.setObjectName("top_k")
                 self.bars_layout.addWidget(bar)
                 self.cam_class.addItem(p["label"], p["index"])

@@ -26,6 +26,12 @@ class LayoutReady:
 
 
 @dataclass(frozen=True)
+class ImageDecoded:
+    image: Any  # PIL RGB image, reduced to the working size
+    name: str
+
+
+@dataclass(frozen=True)
 class ImageRan:
     live: LiveModel
     result: Any  # inference.runner.RunResult
@@ -34,13 +40,20 @@ class ImageRan:
 @dataclass(frozen=True)
 class OutOfMemoryOn:
     live: LiveModel
-    error: BaseException
+    error: Any  # inference.runner.OutOfMemory (its ``device`` says where)
 
 
 @dataclass(frozen=True)
 class WeightsLoaded:
     live: LiveModel
     message: str
+    warning: str | None = None  # NaN or infinite weights: loaded, and said so
+
+
+@dataclass(frozen=True)
+class ModelFileProbed:
+    probe: Any  # probe.ProbeResult: the file passed its child-process probe
+    input_shape: tuple[int, ...]
 
 
 @dataclass(frozen=True)

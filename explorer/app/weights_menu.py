@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication
 
@@ -51,9 +51,7 @@ class WeightsMenu(QObject):
         super().__init__(window)
         self.window, self.menu = window, menu
         self.state, self.inference = window.state, window.inference
-        pool = QThreadPool(self)
-        pool.setMaxThreadCount(1)
-        self.runner = Runner(self, pool=pool)
+        self.runner = Runner(self)  # its own worker: a download waits on the network
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(self._failed)
         self.progressed.connect(self._show_progress)

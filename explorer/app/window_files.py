@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageB
 
 APP = "Architecture Explorer"
 MAX_RECENT = 8
+MAX_CHECKED_SOURCE = 1 << 20  # larger model files are checked by the probe alone
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif);;"
                 "All files (*)")
 
@@ -63,36 +64,36 @@ class FilesMixin:
 
     def open_model_file(self, path: str, name: str | None = None,
                         input_shape: tuple | None = None) -> int | None:
-        """The person's own model; errors name the file's line. A file goes into Open
-        recent only once its model is shown."""
-        from ..usermodel import UserModelError, candidates, load_module
+        """The person's own model. Their code never runs on this thread: it is compiled
+        here (a syntax error shows at once), then a job probes it in a child process
+        (a hang, an exit or a crash there becomes one message with the file's line) and
+        only then builds it in-process. A file goes into Open recent once it is shown."""
+        from ..usermodel import UserModelError, compile_file
+        from .model_file import ask_input_shape, defined_names, probe_step
 
         try:
-            names = candidates(load_module(Path(path)))
-        except UserModelError as exc:
+            small = Path(path).stat().st_size <= MAX_CHECKED_SOURCE
+            if small:
+                compile_file(Path(path))
+        except (OSError, UserModelError) as exc:
             self.show_error(exc)
             return None
         if name is None:
-            if not names:
-                self.show_error(ValueError(f"{path} defines no nn.Module subclass or "
-                                           "function."))
-                return None
-            name = names[0]
+            names = defined_names(Path(path)) if small else []
+            name = names[0] if len(names) == 1 else None
             if len(names) > 1:
                 name, ok = QInputDialog.getItem(self, APP, "Model to open:", names, 0, False)
                 if not ok:
                     return None
         if input_shape is None:
-            text, ok = QInputDialog.getText(self, APP, "Input shape (N,C,H,W):",
-                                            text="1,3,224,224")
-            if not ok:
-                return None
             try:
-                input_shape = tuple(int(v) for v in text.split(","))
-            except ValueError:
-                self.show_error(ValueError(f"Not an input shape: {text!r}"))
+                input_shape = ask_input_shape(self)
+            except ValueError as exc:
+                self.show_error(exc)
                 return None
-        full = f"{path}:{name}"
+            if input_shape is None:
+                return None
+        full = f"{path}:{name}" if name else path
 
         def shown(p) -> None:
             self.state.events.model.disconnect(shown)
@@ -100,7 +101,8 @@ class FilesMixin:
                 self._add_recent(path)
 
         self.state.events.model.connect(shown)
-        return self.open_model(full, {}, input_shape)
+        return self.models.open_model(full, {}, input_shape,
+                                      first=functools.partial(probe_step, full, input_shape))
 
     def _add_recent(self, path: str) -> None:
         recent = [p for p in (self.settings.value("recent") or []) if p != path]
@@ -125,11 +127,13 @@ class FilesMixin:
 
     def export(self, request) -> bool:
         """Write one ExportRequest; the folder is remembered for the next one."""
+        from ..export.files import check_destination, write_text_atomic
         from ..export.graph_export import write_graph
         from ..export.table_export import table_csv, table_markdown
 
         p = self.state.model
         try:
+            check_destination(request.path)  # a missing folder is said before any work
             if request.what == "diagram":
                 self.export_diagram(request.path, request.whole, request.scale,
                                     request.transparent)
@@ -137,7 +141,7 @@ class FilesMixin:
                 write_graph(p.view, p.layout, request.path)
             else:
                 writer = table_markdown if request.fmt == "md" else table_csv
-                Path(request.path).write_text(writer(p.table))
+                write_text_atomic(request.path, writer(p.table))
         except (OSError, ValueError) as exc:
             self.show_error(exc)
             return False
@@ -166,6 +170,7 @@ class FilesMixin:
 
     def export_image(self, what: str, path: str) -> bool:
         """The feature grid, the overlay or both side by side, as a PNG."""
+        from ..export.files import check_destination, save_image_atomic
         from ..inference.render import channel_grid, grid_image
 
         features, predictions = self.inference.features, self.inference.predictions
@@ -182,7 +187,7 @@ class FilesMixin:
             self.show_error(ValueError("Nothing to export yet: run an image first."))
             return False
         try:
-            image.save(path)
+            save_image_atomic(check_destination(path), image)
         except (OSError, ValueError) as exc:
             self.show_error(exc)
             return False

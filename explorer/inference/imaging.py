@@ -37,6 +37,16 @@ def load_image(path: str | Path, max_pixels: int = MAX_PIXELS,
                work_pixels: int = WORK_PIXELS) -> Image.Image:
     """An RGB image (alpha composited on white), upright as its EXIF says, reduced to at
     most ``work_pixels`` pixels."""
+    return _load(path, max_pixels, work_pixels, decode=True)
+
+
+def check_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> None:
+    """What ``load_image`` refuses from the file and its header alone, before a pixel is
+    decoded: cheap enough for a UI thread to answer at once."""
+    _load(path, max_pixels, WORK_PIXELS, decode=False)
+
+
+def _load(path: str | Path, max_pixels: int, work_pixels: int, decode: bool):
     path = Path(path)
     if path.is_dir():
         raise ImageError(f"{path}: is a folder, not an image")
@@ -49,6 +59,8 @@ def load_image(path: str | Path, max_pixels: int = MAX_PIXELS,
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 check_header(img, path, max_pixels)
+                if not decode:
+                    return None
                 img.seek(0)  # first frame of a GIF or multi-page TIFF
                 orientation = img.getexif().get(0x0112)
                 factor = reduction(img.size, work_pixels)

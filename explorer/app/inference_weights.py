@@ -1,0 +1,119 @@
+"""Weights for the live model, as jobs on the inference worker: a file, a cached
+published set, the shipped demo, or back to random. Mixed into InferenceController."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..viewstate import LiveModel, Weights
+from .results import WeightsLoaded
+
+
+class WeightsJobs:
+    def load_weights(self, path: str, then=None) -> int | None:
+        if self.state.model is None:
+            return None
+        from ..inference.weights import load_weights
+
+        key, model, _ = self._live_for_job()
+        name, options = self.state.model.name, dict(self.state.model.options)
+        self.after_weights = then
+
+        def job(progress):
+            progress.check("loading weights", 0.2)
+            module = model if model is not None else _build(name, options)
+            report = load_weights(module, path)
+            live = LiveModel(key, module, Weights(Path(path).name, str(path)))
+            return WeightsLoaded(live, f"Loaded {report.loaded} tensors from "
+                                       f"{Path(path).name}", report.warning)
+
+        return self.runner.submit(job)
+
+    def load_set(self, ws) -> int | None:
+        """Load a cached published set into the current model (built with its options)."""
+        if self.state.model is None:
+            return None
+        from ..inference.download import load_published
+
+        key, model, _ = self._live_for_job()
+        name, options = self.state.model.name, dict(self.state.model.options)
+        self.after_weights = None
+
+        def job(progress):
+            progress.check("loading weights", 0.2)
+            module = model if model is not None else _build(name, options)
+            loaded = load_published(ws, model=module)
+            live = LiveModel(key, loaded.model, Weights(ws.label, str(loaded.path)))
+            return WeightsLoaded(live, f"Loaded {ws.label} ({ws.metrics_text()})")
+
+        self.status.emit(f"Loading {ws.label}…")
+        return self.runner.submit(job)
+
+    def random_init(self) -> None:
+        """Back to untrained weights: the next run builds a fresh model."""
+        self.state.set_live(None)
+        self.status.emit("Random init")
+        if self.state.image is not None:
+            self.run()
+
+    def _note_weights(self) -> None:
+        """Say plainly when an image ran through untrained weights; offer the published."""
+        from ..inference import catalogue
+
+        if self.state.weights.trained:
+            self.predictions.show_weights_note(False, None)
+            return
+        sets = catalogue.weight_sets(self.state.model.name)
+        offer = None
+        if sets:
+            ws = sets[0]
+            offer = (f"Use {ws.name} ({ws.metrics_text()}; "
+                     + ("cached)" if ws.is_cached() else f"download {ws.size_text()})"))
+        self.predictions.show_weights_note(True, offer)
+
+    def _demo_meta(self) -> dict | None:
+        from ..assets import RESOURCES
+
+        meta = RESOURCES / "demo" / "demo.json"
+        return json.loads(meta.read_text()) if meta.exists() else None
+
+    def load_demo(self, open_model) -> None:
+        """The shipped U-Net trained on shapes: a first overlay that means something. The
+        person's own image stays if there is one; else a sample of the shapes runs."""
+        from ..assets import RESOURCES
+
+        meta = self._demo_meta()
+        if meta is None:
+            self.failed.emit(FileNotFoundError(2, "missing", "resources/demo/demo.json"))
+            return
+        demo = RESOURCES / "demo"
+        size = meta["input_size"]
+        options = meta["options"]
+
+        def after_model(_prepared) -> None:
+            self.state.events.model.disconnect(after_model)
+            sample = str(demo / "shapes_1.png")
+            self.load_weights(str(demo / meta["weights"]),
+                              then=None if self.state.image is not None
+                              else lambda: self.open_image(sample))
+
+        self.state.events.model.connect(after_model)
+        open_model(meta["model"], options, (1, options["in_channels"], size, size))
+
+
+def _build(name: str, options: dict):
+    from .. import zoo
+
+    return zoo.build(name, **options)
+
+
+def published_set(model: str, weights: Weights):
+    """The published WeightSet the live weights came from, or None (random, a file, the
+    demo): found by its cache path, so the state holds the weights once."""
+    from ..inference import catalogue
+
+    if not weights.trained:
+        return None
+    return next((ws for ws in catalogue.weight_sets(model)
+                 if str(ws.cache_path()) == weights.path), None)
