@@ -225,3 +225,24 @@ def test_open_with_a_model_file_and_its_class_name(qtbot, window, corpus, monkey
         assert open_files(window, [f"{corpus / 'good.py'}:Net", str(image)])
     assert window.prepared.name == f"{corpus / 'good.py'}:Net"
     assert window.state.image_name == "with.png"
+
+
+def test_out_of_memory_on_the_cpu_is_a_message_not_an_offer(qtbot, lenet_with_image,
+                                                              tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    import explorer.inference.runner as runner
+
+    w = lenet_with_image
+    before = snapshot(w)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]))
+
+    def no_memory(*a, **k):
+        raise runner.OutOfMemory("out of memory on cpu (3.0 GB asked for)", "cpu", 3 << 30)
+
+    monkeypatch.setattr(runner, "run_image", no_memory)
+    w.inference.open_image(str(gradient_png(tmp_path / "big.png", 60, 50)))
+    message = expect_message(qtbot, w, 0)
+    assert "out of memory" in message and not asked
+    assert snapshot(w)[:5] == before[:5]
