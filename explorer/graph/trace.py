@@ -54,7 +54,8 @@ _TRACE_LOCK = threading.Lock()
 
 
 def op_name(func: Any) -> str:
-    name = getattr(func, "__name__", str(func))
+    # an operator overload (an exported program's aten.add_.Tensor) is named by its op
+    name = getattr(func, "__name__", str(func)).split(".")[0]
     bare = name.strip("_")
     if bare.endswith("_") and not name.startswith("__"):
         bare = bare[:-1]  # in-place variant: add_ -> add

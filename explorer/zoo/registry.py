@@ -191,7 +191,12 @@ def register_model(name: str, builder: Callable[..., nn.Module], *, family: str,
 
 
 def get_info(name: str) -> ModelInfo:
-    """A registered model's metadata; ``path/file.py:Name`` gives a user model's."""
+    """A registered model's metadata; ``path/file.py:Name`` gives a user model's, and
+    ``path/file.pt2`` an exported program's (explorer.zoo.exported)."""
+    if name.endswith(".pt2"):
+        from .exported import exported_model_info
+
+        return exported_model_info(name)
     if ".py" in name:
         from ..usermodel import is_user_model, user_model_info
 
