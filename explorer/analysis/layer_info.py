@@ -303,7 +303,7 @@ def filter_grid(weight: torch.Tensor, limit: int = 64) -> FilterGrid | None:
     cols = int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
     depth = 3 if rgb else 1
-    image = np.ones((rows * (kh + 1) - 1, cols * (kw + 1) - 1, depth), np.float32)
+    image = np.full((rows * (kh + 1) - 1, cols * (kw + 1) - 1, depth), 0.5, np.float32)
     for i in range(n):
         r, c = divmod(i, cols)
         image[r * (kh + 1):r * (kh + 1) + kh, c * (kw + 1):c * (kw + 1) + kw] = tiles[i]

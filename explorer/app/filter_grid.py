@@ -15,7 +15,7 @@ class FilterGridView(QWidget):
         super().__init__(parent)
         self.caption = QLabel("")
         self.canvas = pg.GraphicsLayoutWidget()
-        self.canvas.setMinimumHeight(220)
+        self.canvas.setFixedHeight(200)
         self.box = self.canvas.addViewBox(lockAspect=True, invertY=True)
         self.box.setMouseEnabled(False, False)
         self.image = pg.ImageItem()

@@ -59,7 +59,7 @@ def _number(value: float) -> str:
 
 def _histogram(title: str) -> pg.PlotWidget:
     plot = pg.PlotWidget(title=title)
-    plot.setFixedHeight(150)
+    plot.setFixedHeight(130)
     plot.setMouseEnabled(False, False)
     return plot
 
@@ -96,7 +96,6 @@ class Inspector(QScrollArea):
         self.tensors.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.tensors.setSelectionMode(QAbstractItemView.SingleSelection)
         self.tensors.verticalHeader().setVisible(False)
-        self.tensors.setMaximumHeight(150)
         self.tensors.currentCellChanged.connect(lambda row, *_: self._show_tensor(row))
         self.weight_hist = _histogram("weight values")
         self.filters = FilterGridView()
@@ -104,7 +103,7 @@ class Inspector(QScrollArea):
         self.activation_hist = _histogram("activation values")
         layout = QVBoxLayout(body)
         for item in (self.title, self.about, self.form, source_row, self.status,
-                     self.tensors, self.weight_hist, self.filters, self.activation,
+                     self.filters, self.tensors, self.weight_hist, self.activation,
                      self.activation_hist):
             (layout.addLayout if not isinstance(item, QWidget) else layout.addWidget)(item)
         layout.addStretch(1)
@@ -192,6 +191,10 @@ class Inspector(QScrollArea):
             for j, text in enumerate(cells):
                 self.tensors.setItem(i, j, QTableWidgetItem(text))
         self.tensors.setVisible(bool(tensors))
+        header = self.tensors.horizontalHeader().height()  # as tall as its rows, no more
+        self.tensors.setFixedHeight(header + 4 + self.tensors.horizontalScrollBar().sizeHint()
+                                    .height() + sum(self.tensors.rowHeight(i)
+                                                    for i in range(len(tensors))))
         if tensors:
             self.tensors.setCurrentCell(0, 0)
             self._show_tensor(0)
