@@ -23,3 +23,13 @@ def gradient_png(path, w=120, h=90):
     y = np.linspace(0, 255, h, dtype=np.uint8)[:, None].repeat(w, 1)
     Image.fromarray(np.stack([x, y, 255 - x], -1), "RGB").save(path)
     return path
+
+
+def drop(window, path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(50, 50), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(event)

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 pytest.importorskip("pytestqt")
-from apphelpers import TIMEOUT, gradient_png, load, wait_idle  # noqa: E402
+from apphelpers import TIMEOUT, drop, gradient_png, load, wait_idle  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 
@@ -225,16 +225,6 @@ def test_settings_remember_the_last_model(qtbot, window):
 
 
 # ---------------------------------------------------------------------- images (part 2)
-def drop(window, path):
-    from PySide6.QtCore import QMimeData, QPointF, QUrl
-    from PySide6.QtGui import QDropEvent
-
-    data = QMimeData()
-    data.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(QPointF(50, 50), Qt.CopyAction, data, Qt.LeftButton, Qt.NoModifier)
-    window.dropEvent(event)
-
-
 def test_drop_an_image_fills_feature_maps_and_selection_switches_them(qtbot, window, tmp_path):
     load(qtbot, window, "resnet18")
     with qtbot.waitSignals([window.inference.ran, window.inference.mapsShown],

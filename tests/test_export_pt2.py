@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 import torch
-from apphelpers import TIMEOUT, gradient_png, load
+from apphelpers import TIMEOUT, drop, gradient_png, load
 
 from explorer import zoo
 from explorer.assets import sample_images
@@ -75,6 +75,13 @@ def test_the_window_opens_and_runs_it(qtbot, window, exported, tmp_path):
     with torch.inference_mode():
         expected = model(window.state.result.x)
     assert torch.allclose(window.state.result.capture.output.cpu(), expected, atol=1e-5)
+
+
+def test_a_dropped_pt2_opens(qtbot, window, exported):
+    path, _ = exported
+    with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
+        drop(window, path)
+    assert window.state.model.name == str(path)
 
 
 def test_the_cli_reads_it(exported, capsys):

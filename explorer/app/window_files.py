@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageB
 
 APP = "Architecture Explorer"
 MAX_RECENT = 8
+MODEL_SUFFIXES = (".py", ".pt2")
 MAX_CHECKED_SOURCE = 1 << 20  # larger model files are checked by the probe alone
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif);;"
                 "All files (*)")
@@ -58,9 +59,18 @@ class FilesMixin:
 
     # ---------------------------------------------------------------- model files
     def ask_model_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model file", "", "Python (*.py)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open model file", "", "Models (*.py *.pt2);;Python (*.py);;"
+            "Exported programs (*.pt2)")
         if path:
-            self.open_model_file(path)
+            self.open_model_path(path)
+
+    def open_model_path(self, path: str) -> int | None:
+        """A .py file (the person's code, probed first) or a .pt2 exported program (read
+        as data: it carries its own graph and input shape)."""
+        if path.lower().endswith(".pt2"):
+            return self.open_model(path)
+        return self.open_model_file(path)
 
     def open_model_file(self, path: str, name: str | None = None,
                         input_shape: tuple | None = None) -> int | None:
@@ -202,10 +212,10 @@ class FilesMixin:
         data = event.mimeData()
         paths = [u.toLocalFile() for u in data.urls() if u.isLocalFile()]
         if paths:
-            models = [p for p in paths if p.endswith(".py")]
+            models = [p for p in paths if p.lower().endswith(MODEL_SUFFIXES)]
             if models:
-                self.open_model_file(models[0])
-            images = [p for p in paths if not p.endswith(".py")]
+                self.open_model_path(models[0])
+            images = [p for p in paths if not p.lower().endswith(MODEL_SUFFIXES)]
             if images:
                 self.inference.open_image(images[0])
         elif data.hasImage():

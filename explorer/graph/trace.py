@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
+import warnings
 import weakref
 from typing import Any
 
@@ -69,7 +70,11 @@ def meta_copy(model: nn.Module) -> nn.Module:
         memo[id(p)] = nn.Parameter(torch.empty_like(p, device="meta"), p.requires_grad)
     for b in model.buffers():
         memo[id(b)] = torch.empty_like(b, device="meta")
-    return copy.deepcopy(model, memo)
+    with warnings.catch_warnings():
+        # torch's own pytree specs of an unflattened exported program warn when copied
+        warnings.filterwarnings("ignore", "`isinstance\\(treespec, LeafSpec\\)`",
+                                FutureWarning)
+        return copy.deepcopy(model, memo)
 
 
 def _attributes(module: nn.Module) -> dict[str, Any]:
