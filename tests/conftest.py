@@ -1,3 +1,4 @@
+import gc
 import os
 
 import pytest
@@ -18,6 +19,7 @@ def window(qtbot, tmp_path, monkeypatch):
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QMessageBox
 
+    from explorer.app.main import collect_garbage_on_ui_thread
     from explorer.app.window import MainWindow
 
     warnings: list[str] = []
@@ -29,7 +31,11 @@ def window(qtbot, tmp_path, monkeypatch):
     w.resize(1400, 900)
     w.show()
     w.load_core(count_sizes=False)  # the catalogue's counting has a test of its own
+    w.gc_timer = collect_garbage_on_ui_thread(w)  # as the app does (see there why)
     yield w
     w.runner.cancel()
     w.runner.pool.clear()
     w.runner.wait(30_000)
+    w.close()
+    gc.collect()  # this window's Qt objects die here, on the UI thread
+    gc.enable()  # the core tests keep Python's default

@@ -90,6 +90,8 @@ def test_4_the_window_paints_before_torch_is_imported(qtbot, tmp_path):
     paint_first_frame(QApplication.instance(), w)
     assert not w.core_loaded and w.status_label.text() == "Loading PyTorch…"
     assert w.progress.isVisible() and w.progress.maximum() == 0  # a busy indicator
+    menus = [a.text() for a in w.menuBar().actions()]
+    assert menus[:3] == ["&File", "&View", "&Model"] and not w.menuBar().isEnabled()
     image = w.grab().toImage()
     light = sum(QApplication.palette().window().color().lightness() > 100
                 and image.pixelColor(x, y).lightness() > 100

@@ -85,12 +85,15 @@ def build_menus(window) -> dict[str, Any]:
             action = QAction(entry.text, window)
             if entry.shortcut is not None:
                 action.setShortcut(QKeySequence(entry.shortcut))
-            slot = functools.reduce(getattr, entry.slot.split("."), window)
-            action.triggered.connect(
-                functools.partial(slot, entry.arg) if entry.arg is not None
-                else (lambda _checked=False, s=slot: s()))
+            action.triggered.connect(functools.partial(_call, window, entry))
             menu.addAction(action)
     return special
+
+
+def _call(window, entry: Entry, _checked: bool = False) -> None:
+    """Resolved when triggered: the menus exist (greyed) before the core has loaded."""
+    slot = functools.reduce(getattr, entry.slot.split("."), window)
+    slot() if entry.arg is None else slot(entry.arg)
 
 
 def shortcut_table() -> list[tuple[str, str]]:

@@ -57,14 +57,21 @@ def responsive_threads() -> None:
     sys.setswitchinterval(0.002)
 
 
-def quiet_garbage_collection() -> None:
-    """Python's full collections stop every thread, the UI's included; one triggered by a
-    worker building DenseNet-201's graph paused the event loop for 100-450 ms. So: freeze
-    the start-up heap (torch, Qt), leave automatic collection to the young generations
-    (bounded, a few ms), and run full collections ourselves when the UI is idle."""
+def collect_garbage_on_ui_thread(parent) -> QTimer:
+    """Python's cyclic collector runs in whichever thread happens to allocate. On a worker
+    it destroys the UI thread's Qt objects there: ~QObject takes Qt's lock and then waits
+    for the GIL that the UI thread holds while it waits for that lock (a deadlock seen in
+    the GUI tests under load, py-spy showing both stacks). A full collection there also
+    paused the event loop for 100-450 ms (DenseNet-201). So automatic collection is off;
+    the young generations are collected every second on the UI thread, and everything
+    (then frozen: long-lived) when the UI is idle after a model is shown."""
     collect_now()
-    first, second, _ = gc.get_threshold()
-    gc.set_threshold(first, second, 1_000_000)
+    gc.disable()
+    timer = QTimer(parent)
+    timer.setInterval(1000)
+    timer.timeout.connect(lambda: gc.collect(1))
+    timer.start()
+    return timer
 
 
 def collect_now() -> None:
@@ -140,7 +147,7 @@ def launch(argv: list[str] | None = None) -> int:
 
     def finish() -> None:
         window.load_core()
-        quiet_garbage_collection()
+        window.gc_timer = collect_garbage_on_ui_thread(window)
         responsive_threads()
         from .theme import CANVAS
 

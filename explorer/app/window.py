@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from .actions import build_menus
 from .window_files import FilesMixin
 
 APP = "Architecture Explorer"
@@ -41,6 +42,8 @@ class MainWindow(FilesMixin, QMainWindow):
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
         self.setCentralWidget(QLabel("Loading PyTorch…", alignment=Qt.AlignCenter))
+        self.menus = build_menus(self)  # greyed until the core has loaded
+        self.menuBar().setEnabled(False)
         geometry = self.settings.value("geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
@@ -52,7 +55,6 @@ class MainWindow(FilesMixin, QMainWindow):
         if self.core_loaded:
             return
         from ..viewstate import ViewState
-        from .actions import build_menus
         from .catalogue import Catalogue
         from .graph_view import GraphPanel
         from .highlight import SearchHighlighter
@@ -76,8 +78,8 @@ class MainWindow(FilesMixin, QMainWindow):
         self.setCentralWidget(self.panel)
         self._build_docks()
         self._build_toolbar()
-        self.menus = build_menus(self)
         self._fill_menus()
+        self.menuBar().setEnabled(True)
 
         for controller in (self.models, self.inference):
             controller.status.connect(self.status_label.setText)
@@ -352,4 +354,6 @@ class MainWindow(FilesMixin, QMainWindow):
             self.inference.runner.cancel()
             self.runner.pool.clear()  # queued background counts are not needed any more
             self.runner.wait(5000)
+            for worker in (self.runner.pool, self.weights_menu.runner.pool):
+                worker.stop()  # idle threads end with the window
         super().closeEvent(event)

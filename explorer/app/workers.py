@@ -128,6 +128,13 @@ class Worker:
         with self._changed:
             self._queue.clear()
 
+    def stop(self) -> None:
+        """Forget the queue and let the serving thread end (after its current task)."""
+        with self._changed:
+            self._queue.clear()
+            self._thread = None
+            self._changed.notify_all()
+
     def waitForDone(self, msecs: int = 30000) -> bool:  # noqa: N802  (QThreadPool's name)
         deadline = time.monotonic() + msecs / 1000
         with self._changed:
@@ -169,10 +176,11 @@ class Worker:
                 self._running = task
             task.run()
             with self._changed:
+                if self._running is task:
+                    self._running = None
+                    self._changed.notify_all()
                 if self._thread is not me:
-                    return  # abandoned meanwhile: its result was dropped, the queue is not ours
-                self._running = None
-                self._changed.notify_all()
+                    return  # abandoned or stopped meanwhile: the queue is not ours
 
 
 class Runner(QObject):
