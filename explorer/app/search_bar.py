@@ -6,7 +6,7 @@ inside a folded block is an intent (``hitChosen``) that unfolds the view to it."
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QWidget
 
 from ..viewstate import Search, ViewState
 
@@ -26,6 +26,7 @@ class SearchBar(QWidget):
         self.next_button = QPushButton("Next")
         self.next_button.clicked.connect(self.find_next)
         self.count = QLabel("")
+        self.setSizePolicy(QSizePolicy.Maximum, QSizePolicy.Fixed)  # no stretched button
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.box)
