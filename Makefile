@@ -56,6 +56,8 @@ bench: setup
 	$(PY) benchmarks/summary_bench.py
 	$(PY) benchmarks/inference_bench.py
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/ui_bench.py
+	$(PY) benchmarks/cli_bench.py
+	$(PY) benchmarks/image_memory_bench.py
 
 lint: setup
 	$(PY) -m ruff check explorer tests benchmarks
