@@ -12,6 +12,7 @@ is a benchmark, not a test: the figures depend on the machine's load.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -59,13 +60,17 @@ def sample_image(folder: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--image-model", default=IMAGE_MODEL)
     args = parser.parse_args()
+    models, image_model = tuple(args.models), args.image_model
 
     import numpy as np
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     _app = QApplication.instance() or QApplication([])  # kept alive until the end
+    from explorer.app.main import collect_garbage_on_ui_thread, responsive_threads
     from explorer.app.window import MainWindow
     from explorer.inference.imaging import load_image
     from explorer.inference.runner import run_image
@@ -77,6 +82,8 @@ def main() -> None:
     window.resize(1400, 900)
     window.show()
     window.load_core(count_sizes=False)
+    window.gc_timer = collect_garbage_on_ui_thread(window)  # as the app runs
+    responsive_threads()
     window.runner.wait(120_000)  # the start-up warm-up is not measured
     image = sample_image(folder)
 
@@ -93,7 +100,7 @@ def main() -> None:
         window.runner.wait(120_000)
 
     def worker_models(done):
-        names = list(MODELS)
+        names = list(models)
 
         def next_one(*_):
             if not names:
@@ -106,8 +113,8 @@ def main() -> None:
         next_one()
 
     def ui_models(done):
-        for name in MODELS:
-            prepare(name, measure=window.measure)
+        for name in models:
+            prepare(name, measure=window.models.measure)
         done()
 
     def worker_image(done):
@@ -122,15 +129,15 @@ def main() -> None:
         from explorer import zoo
 
         p = window.prepared
-        run_image(zoo.build(IMAGE_MODEL), p.info, p.graph, load_image(image), "all", "cpu")
+        run_image(zoo.build(image_model), p.info, p.graph, load_image(image), "all", "cpu")
         done()
 
     rows = []
     for label, start, setup in (
-            (f"prepare {', '.join(MODELS)}", worker_models, None),
-            (f"prepare {', '.join(MODELS)}", ui_models, None),
-            (f"{IMAGE_MODEL}: image, all layers", worker_image, IMAGE_MODEL),
-            (f"{IMAGE_MODEL}: image, all layers", ui_image, IMAGE_MODEL)):
+            (f"prepare {', '.join(models)}", worker_models, None),
+            (f"prepare {', '.join(models)}", ui_models, None),
+            (f"{image_model}: image, all layers", worker_image, image_model),
+            (f"{image_model}: image, all layers", ui_image, image_model)):
         where = "worker (app)" if start in (worker_models, worker_image) else "UI thread"
         gaps, walls = [], []
         for _ in range(args.repeat):
@@ -152,6 +159,9 @@ def main() -> None:
         print(f"| {label} | {where} | {wall:.2f} s | {n} | {p50:.0f} ms | {p95:.0f} ms "
               f"| {p99:.0f} ms | {top:.0f} ms |")
     window.close()
+    del window
+    gc.enable()
+    gc.collect()  # the window's Qt objects go before the QApplication does
 
 
 if __name__ == "__main__":

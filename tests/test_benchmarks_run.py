@@ -1,0 +1,22 @@
+"""The benchmark scripts still run against today's code (on the smallest inputs; their
+figures are read by people, never asserted)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ui_bench_runs_and_prints_its_table():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "ui_bench.py"), "--repeat", "1",
+         "--models", "lenet5", "--image-model", "lenet5"],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + 4 and "UI thread" in done.stdout and "worker (app)" in done.stdout
