@@ -12,42 +12,41 @@ from .results import WeightsLoaded
 
 class WeightsJobs:
     def load_weights(self, path: str, then=None) -> int | None:
-        if self.state.model is None:
-            return None
         from ..inference.weights import load_weights
 
+        def load(key, module) -> WeightsLoaded:
+            report = load_weights(module, path)
+            live = LiveModel(key, module, Weights(Path(path).name, str(path)))
+            return WeightsLoaded(live, f"Loaded {report.loaded} tensors from "
+                                       f"{Path(path).name}", report.warning)
+
+        return self._weights_job(load, then)
+
+    def load_set(self, ws) -> int | None:
+        """Load a cached published set into the current model (built with its options)."""
+        from ..inference.download import load_published
+
+        def load(key, module) -> WeightsLoaded:
+            loaded = load_published(ws, model=module)
+            live = LiveModel(key, loaded.model, Weights(ws.label, str(loaded.path)))
+            return WeightsLoaded(live, f"Loaded {ws.label} ({ws.metrics_text()})")
+
+        self.status.emit(f"Loading {ws.label}…")
+        return self._weights_job(load)
+
+    def _weights_job(self, load, then=None) -> int | None:
+        """``load(key, module)`` on the worker, into the live model of the current key
+        (built there when there is none yet); ``then`` runs once the weights are in."""
+        if self.state.model is None:
+            return None
         key, model, _ = self._live_for_job()
         name, options = self.state.model.name, dict(self.state.model.options)
         self.after_weights = then
 
         def job(progress):
             progress.check("loading weights", 0.2)
-            module = model if model is not None else _build(name, options)
-            report = load_weights(module, path)
-            live = LiveModel(key, module, Weights(Path(path).name, str(path)))
-            return WeightsLoaded(live, f"Loaded {report.loaded} tensors from "
-                                       f"{Path(path).name}", report.warning)
+            return load(key, model if model is not None else _build(name, options))
 
-        return self.runner.submit(job)
-
-    def load_set(self, ws) -> int | None:
-        """Load a cached published set into the current model (built with its options)."""
-        if self.state.model is None:
-            return None
-        from ..inference.download import load_published
-
-        key, model, _ = self._live_for_job()
-        name, options = self.state.model.name, dict(self.state.model.options)
-        self.after_weights = None
-
-        def job(progress):
-            progress.check("loading weights", 0.2)
-            module = model if model is not None else _build(name, options)
-            loaded = load_published(ws, model=module)
-            live = LiveModel(key, loaded.model, Weights(ws.label, str(loaded.path)))
-            return WeightsLoaded(live, f"Loaded {ws.label} ({ws.metrics_text()})")
-
-        self.status.emit(f"Loading {ws.label}…")
         return self.runner.submit(job)
 
     def random_init(self) -> None:
