@@ -247,3 +247,20 @@ def test_15_the_encoder_decoder_layout_can_be_switched_to_a_column(qtbot, window
     with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
         window.toggle_arrangement()
     assert window.state.arrangement == "u" and spread() == pytest.approx(u_width)
+
+
+def test_10_feature_maps_fill_their_panel(qtbot):
+    """Was: the 64 maps of a grid fit in about 110 px of a wide, short panel."""
+    import numpy as np
+
+    from explorer.app.feature_panel import FeaturePanel
+
+    panel = FeaturePanel()
+    qtbot.addWidget(panel)
+    panel.resize(1200, 260)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_activation("layer", np.random.rand(64, 56, 56).astype(np.float32))
+    rows = -(-64 // panel.cols)
+    assert panel.cols >= 2 * rows  # long rows in a wide panel, not an 8x8 square
+    assert panel.grid_view.height() > 0.7 * panel.height()  # nothing stacked below it

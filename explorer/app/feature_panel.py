@@ -24,13 +24,20 @@ MAX_CHANNELS = 256
 MAX_SIDE = 1024  # grids are shown downsampled beyond this; hover still reads full values
 
 
-def compute_maps(act, sort: bool, scale: str) -> dict:
+def grid_columns(n: int, h: int, w: int, aspect: float) -> int:
+    """Columns that make ``n`` maps of h x w fill a panel ``aspect`` times as wide as
+    high (a wide, short dock gets long rows instead of a small square in its middle)."""
+    return max(1, min(n, round(np.sqrt(n * h / max(w, 1) * max(aspect, 0.05)))))
+
+
+def compute_maps(act, sort: bool, scale: str, aspect: float = 1.0) -> dict:
     """Everything the panel draws, computed off the UI thread: VGG-16's first layers
     (64 maps of 224x224) took over 100 ms of numpy work on the UI thread."""
     a = as_chw(np.asarray(act, dtype=np.float32))
     n = a.shape[0]
     order = top_channels(a, min(n, MAX_CHANNELS)) if sort or n > MAX_CHANNELS else np.arange(n)
-    grid, cols = channel_grid(a, order, scale)
+    grid, cols = channel_grid(a, order, scale,
+                              columns=grid_columns(len(order), a.shape[1], a.shape[2], aspect))
     full = grid.shape
     step = max(1, int(np.ceil(max(full) / MAX_SIDE)))
     hist, edges = np.histogram(a.reshape(-1), bins=60)
@@ -82,23 +89,24 @@ class FeaturePanel(QWidget):
         self.channel_hist.setMaximumHeight(130)
         self.stats = QLabel("")
         self.layer_hist = pg.PlotWidget(title="layer activation histogram")
-        self.layer_hist.setMaximumHeight(150)
 
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.channel_view, 1)
         rl.addWidget(self.stats)
+        rl.addWidget(self.layer_hist, 1)
         split = QSplitter(Qt.Horizontal)
         split.addWidget(self.grid_view)
         split.addWidget(right)
         split.setSizes([600, 300])
+        split.setStretchFactor(0, 3)  # the grid is the panel's main thing
+        split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.title)
         layout.addLayout(controls)
-        layout.addWidget(split, 1)
-        layout.addWidget(self.layer_hist)
+        layout.addWidget(split, 1)  # the grid gets the panel's whole height
 
     def clear(self) -> None:
         """Nothing to show (a new model): no maps, no readout of the old one."""
@@ -113,7 +121,9 @@ class FeaturePanel(QWidget):
 
     def show_activation(self, name: str, act) -> None:
         self.name = name
-        job = (act, self.sort.isChecked(), self.scale.currentData())
+        size = self.grid_view.size()
+        job = (act, self.sort.isChecked(), self.scale.currentData(),
+               size.width() / max(1, size.height()))
         if self.compute is not None:
             self.compute(job, self.show_maps)
         else:
