@@ -115,7 +115,6 @@ class ViewState:
     def __init__(self) -> None:
         self.events = Events()
         self.model: Prepared | None = None
-        self.weights = Weights()
         self.live: LiveModel | None = None
         self.selection: str | None = None
         self.search = Search()
@@ -127,6 +126,11 @@ class ViewState:
         self.arrangement = "auto"  # column, or encoder-decoder "u"; "auto" picks for the view
 
     # ------------------------------------------------------------------ the model
+    @property
+    def weights(self) -> Weights:
+        """Where the live model's weights came from (random init without one)."""
+        return self.live.weights if self.live is not None else Weights()
+
     @property
     def key(self) -> ModelKey | None:
         return ModelKey.of(self.model) if self.model is not None else None
@@ -142,7 +146,7 @@ class ViewState:
             self.result = None
             self.arrangement = "auto"
             if self.live is not None and self.live.key != self.key:
-                self.live, self.weights = None, Weights()
+                self.live = None
         self.search = self._searched(self.search.text)
         self.events.model.emit(prepared)
         self.events.weights.emit(self.weights)
@@ -170,18 +174,16 @@ class ViewState:
 
     def step_back(self, here: Place) -> Place | None:
         """The place to go back to (``here`` goes on the Forward list), or None."""
-        if not self.back:
-            return None
-        self.forward.append(here)
-        target = self.back.pop()
-        self.events.history.emit()
-        return target
+        return self._step(self.back, self.forward, here)
 
     def step_forward(self, here: Place) -> Place | None:
-        if not self.forward:
+        return self._step(self.forward, self.back, here)
+
+    def _step(self, source: list[Place], other: list[Place], here: Place) -> Place | None:
+        if not source:
             return None
-        self.back.append(here)
-        target = self.forward.pop()
+        other.append(here)
+        target = source.pop()
         self.events.history.emit()
         return target
 
@@ -190,10 +192,9 @@ class ViewState:
         """The live model a job built or loaded weights into (for the current key only)."""
         if live is not None and live.key != self.key:
             return
-        changed = (live.weights if live else Weights()) != self.weights
+        before = self.weights
         self.live = live
-        self.weights = live.weights if live else Weights()
-        if changed:
+        if self.weights != before:
             self.events.weights.emit(self.weights)
 
     # ------------------------------------------------------------------ selection, search

@@ -325,3 +325,10 @@ def test_open_with_an_image_runs_it_once_the_model_is_built(qtbot, window, tmp_p
     with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
         window.open_model("resnet18")
     assert len(window.inference.result.top_k) == 5
+
+
+def test_the_progress_bar_follows_the_job(qtbot, window):
+    seen = []
+    window.models.progressed.connect(seen.append)
+    load(qtbot, window, "resnet18")
+    assert seen and seen == sorted(seen) and window.progress.value() == seen[-1] == 100

@@ -21,6 +21,7 @@ class ModelController(QObject):
     status = Signal(str)
     failed = Signal(object)  # the exception
     placeRestored = Signal(object)  # a Place from Back/Forward, for the view's zoom
+    progressed = Signal(int)  # percent of the current job
 
     def __init__(self, state: ViewState, measure: Callable, pool=None, parent=None) -> None:
         super().__init__(parent)
@@ -30,8 +31,6 @@ class ModelController(QObject):
         self.runner.progress.connect(self._progress)
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(self._failed)
-        self.progress_value = 0
-        self._restore: Place | None = None  # where Back/Forward goes once laid out
 
     # ------------------------------------------------------------------ intents
     def open_model(self, name: str, options: dict | None = None, input_shape=None,
@@ -61,7 +60,8 @@ class ModelController(QObject):
                                input_shape or p.input_shape)
 
     def relayout(self, spec=None, direction: str | None = None, select: str | None = None,
-                 record: bool = True, zoom: Any = None) -> int | None:
+                 record: bool = True, zoom: Any = None,
+                 restore: Place | None = None) -> int | None:
         """Fold, unfold or turn: only fold + layout + table run, the model stays."""
         p = self.state.model
         if p is None:
@@ -78,7 +78,7 @@ class ModelController(QObject):
             progress.check("laying out", 0.5)
             view, lay = relayout(graph, spec, direction, measure, arrangement)
             return LayoutReady(spec, direction, view, lay, summarize(graph, spec=spec),
-                               came_from, select)
+                               came_from, select, restore)
 
         return self._submit(job)
 
@@ -145,8 +145,7 @@ class ModelController(QObject):
         target = step(here) if here is not None else None
         if target is None:
             return False
-        self._restore = target
-        self.relayout(target.spec, target.direction, record=False)
+        self.relayout(target.spec, target.direction, record=False, restore=target)
         return True
 
     def cancel(self) -> None:
@@ -162,7 +161,7 @@ class ModelController(QObject):
 
     def _progress(self, generation: int, stage: str, fraction: float) -> None:
         if self.runner.is_current(generation):
-            self.progress_value = int(100 * fraction)
+            self.progressed.emit(int(100 * fraction))
             self.status.emit(stage.capitalize() + "…")
 
     def _finished(self, generation: int, result: Any, note: str) -> None:
@@ -185,9 +184,8 @@ class ModelController(QObject):
                 if result.select:
                     self.state.select(result.select)
                 self.status.emit(f"{len(result.view)} nodes shown")
-                restore, self._restore = self._restore, None
-                if restore is not None:
-                    self.placeRestored.emit(restore)
+                if result.restore is not None:
+                    self.placeRestored.emit(result.restore)
         self.shown.emit(self.state.model.name)
 
     def _failed(self, generation: int, exc: BaseException) -> None:

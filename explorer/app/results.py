@@ -23,6 +23,7 @@ class LayoutReady:
     table: Any
     came_from: Place | None
     select: str | None  # a layer to select once shown (Find unfolds to its match)
+    restore: Place | None = None  # Back/Forward: the zoom to go back to once shown
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,7 @@ class MainWindow(FilesMixin, QMainWindow):
             controller.failed.connect(self.show_error)
         self.models.busy.connect(self._busy)
         self.models.placeRestored.connect(self._restore_zoom)
+        self.models.progressed.connect(self.progress.setValue)
         self.cancel_button.clicked.connect(self.models.cancel)
         self.panel.view.nodeSelected.connect(state.select)
         self.panel.view.nodeActivated.connect(self.toggle_block)
