@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -126,14 +127,31 @@ class ModelInfo:
 
 _REGISTRY: dict[str, ModelInfo] = {}
 _families_loaded = False
+_families_loading = False
+_families_lock = threading.RLock()
 
 
 def load_families() -> None:
-    """Import every family file (and torch with them): each registers its models."""
-    global _families_loaded
+    """Import every family file (and torch with them): each registers its models.
+
+    Thread-safe: another thread waits here until the registry is whole, and until then
+    ``_known`` answers from the catalogue (the UI thread lists models while a worker
+    builds the first one)."""
+    global _families_loaded, _families_loading
     if _families_loaded:
         return
-    _families_loaded = True  # first: the family files call register_model while importing
+    with _families_lock:  # re-entrant: the family files call register_model while importing
+        if _families_loaded or _families_loading:
+            return
+        _families_loading = True
+        try:
+            _import_families()
+        finally:
+            _families_loading = False
+        _families_loaded = True
+
+
+def _import_families() -> None:
     from . import (  # noqa: F401
         alexnet,
         deconvnet,
