@@ -264,3 +264,16 @@ def test_10_feature_maps_fill_their_panel(qtbot):
     rows = -(-64 // panel.cols)
     assert panel.cols >= 2 * rows  # long rows in a wide panel, not an 8x8 square
     assert panel.grid_view.height() > 0.7 * panel.height()  # nothing stacked below it
+
+
+def test_12_the_first_screen_of_se_resnet50_shows_its_gate(qtbot, window):
+    """Was: the view opened at the input, the gate a screen and a half below, so that
+    SE-ResNet-50 looked like ResNet-50 until scrolled."""
+    load(qtbot, window, "se_resnet50")
+    view = window.panel.view
+    seen = view.mapToScene(view.viewport().rect()).boundingRect()
+    for node in ("layer1.0.se.sigmoid", "layer1.0.se.mul", "layer1.0.add"):
+        assert seen.contains(window.panel.scene.nodes[node].sceneBoundingRect()), node
+    load(qtbot, window, "resnet50")
+    seen = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert seen.contains(window.panel.scene.nodes["input"].sceneBoundingRect())

@@ -7,6 +7,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
 from PySide6.QtWidgets import QFrame, QGraphicsView, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ..graph.first_screen import first_screen_start
 from ..graph.style import EDGE_STYLES
 from .graph_scene import GraphScene, NodeItem
 
@@ -54,12 +55,22 @@ class GraphView(QGraphicsView):
             self.scale(1.5, 1.5)
 
     def show_start(self, readable: float = 0.55) -> None:
-        """Fit the graph, but never below a readable zoom: then show its start."""
+        """Fit the graph, but never below a readable zoom: then show its first screen (its
+        start, or further on where one screen shows more of its structure)."""
         self.fit()
-        if self.zoom < readable:
-            self.set_zoom(readable / self.zoom)
-            rect = self.scene().sceneRect()
+        if self.zoom >= readable:
+            return
+        self.set_zoom(readable / self.zoom)
+        lay, rect = self.scene().layout, self.scene().sceneRect()
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        if lay is None:
             self.centerOn(rect.center().x(), rect.top())
+        elif lay.direction == "LR":
+            start = first_screen_start(lay, seen.width()) or rect.left()
+            self.centerOn(start + seen.width() / 2, rect.center().y())
+        else:
+            start = first_screen_start(lay, seen.height()) or rect.top()
+            self.centerOn(rect.center().x(), start + seen.height() / 2)
 
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120

@@ -36,16 +36,20 @@ class FCNVGG(nn.Module):
     def __init__(self, variant: str = "8s", num_classes: int = VOC_CLASSES) -> None:
         super().__init__()
         self.variant = variant
-        layers: list[nn.Module] = []
+        # The five pooling stages of VGG-16 as blocks, named as the paper's figure names
+        # what comes out of them (pool1 ... pool5): pool3 and pool4 feed the skips.
+        stages: list[list[nn.Module]] = [[]]
         in_ch = 3
         for v in CFGS[16]:
             if v == "M":
-                layers.append(nn.MaxPool2d(2, 2, ceil_mode=True))
+                stages[-1].append(nn.MaxPool2d(2, 2, ceil_mode=True))
+                stages.append([])
             else:
-                layers += [nn.Conv2d(in_ch, int(v), 3, padding=100 if in_ch == 3 else 1),
-                           nn.ReLU(inplace=True)]
+                stages[-1] += [nn.Conv2d(in_ch, int(v), 3, padding=100 if in_ch == 3 else 1),
+                               nn.ReLU(inplace=True)]
                 in_ch = int(v)
-        self.features = nn.Sequential(*layers)  # indices 16 and 23 are pool3 and pool4
+        for i, layers in enumerate(stages[:-1], 1):
+            self.add_module(f"pool{i}", nn.Sequential(*layers))
         self.fc6 = nn.Sequential(nn.Conv2d(512, 4096, 7), nn.ReLU(inplace=True), nn.Dropout2d())
         self.fc7 = nn.Sequential(nn.Conv2d(4096, 4096, 1), nn.ReLU(inplace=True),
                                  nn.Dropout2d())
@@ -70,9 +74,9 @@ class FCNVGG(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         size = x.shape[-2:]
-        pool3 = self.features[:17](x)
-        pool4 = self.features[17:24](pool3)
-        score = self.score_fr(self.fc7(self.fc6(self.features[24:](pool4))))
+        pool3 = self.pool3(self.pool2(self.pool1(x)))
+        pool4 = self.pool4(pool3)
+        score = self.score_fr(self.fc7(self.fc6(self.pool5(pool4))))
         if self.variant != "32s":
             score = self.upscore2(score)
             score = score + self.crop_pool4(self.score_pool4(pool4), score.shape[-2:])
