@@ -102,10 +102,16 @@ def test_the_checker_catches_a_violation(tmp_path, monkeypatch):
     (fake / "zoo" / "bad.py").write_text("def f():\n    from ..graph import trace\n")
     (fake / "graph").mkdir()
     (fake / "graph" / "ok.py").write_text("from PySide6.QtCore import QObject\n")
+    (fake / "cli").mkdir()  # a view package: its modules may import every layer
+    (fake / "cli" / "commands.py").write_text("from ..export import graph_export\n")
+    (fake / "session.py").write_text("from .cli.entry import main\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", fake)
     problems = layering_violations()
     assert any("zoo/bad.py:2 imports explorer.graph" in p for p in problems)
     assert any("graph/ok.py:1 imports PySide6.QtCore (Qt outside" in p for p in problems)
+    assert any("session.py:1 imports explorer.cli.entry (core imports a view)" in p
+               for p in problems)
+    assert not any("cli/commands.py" in p for p in problems)
 
 
 @pytest.mark.parametrize("package", ["explorer.zoo", "explorer.graph", "explorer.analysis",

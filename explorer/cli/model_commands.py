@@ -1,0 +1,155 @@
+"""The commands that describe models without running an image: list, info, graph,
+summary, compare and lessons."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .common import CLIError, emit, parse_depth, parse_options, parse_shape, zoo
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    names = zoo.list_models(args.pattern, task=args.task)
+    if not names:
+        raise CLIError(f"no model matches {args.pattern!r}")
+    width = max(len(n) for n in names)
+    for name in names:
+        info = zoo.get_info(name)
+        print(f"{name:<{width}}  {info.family:<10} {info.task:<14} {info.year}  {info.paper}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from ..export.table_export import human
+
+    if args.layer:  # one layer: attributes and weight statistics (builds the model)
+        import json
+
+        from ..analysis.layer_info import inspect_layer, layer_text
+
+        layer = inspect_layer(args.name, args.layer, parse_options(args.option))
+        print(json.dumps(layer.as_dict(), indent=1) if args.format == "json"
+              else layer_text(layer))
+        return 0
+    info = zoo.get_info(args.name)
+    params = zoo.parameter_count(args.name, **parse_options(args.option))
+    print(f"{info.name}: {info.description}")
+    print(f"  family      {info.family}")
+    print(f"  task        {info.task}")
+    print(f"  paper       {info.paper} ({info.year})")
+    print(f"  input       {'x'.join(map(str, zoo.input_shape(args.name)))}")
+    print(f"  params      {params:,} ({human(params)})")
+    print(f"  labels      {info.labels or 'numbered classes'}")
+    print(f"  torchvision {'weights load as-is' if info.torchvision else 'no'}")
+    print("  options:")
+    for opt in info.options:
+        print(f"    {opt.name}={opt.default!r}  ({opt.allowed()}) {opt.help}")
+    return 0
+
+
+def _fold_spec(args: argparse.Namespace, graph):
+    from ..graph import FoldSpec, default_spec
+
+    expand = frozenset(args.expand or ())
+    collapse = frozenset(args.collapse or ())
+    depth = parse_depth(args.depth, ("auto", "full"))
+    auto = None
+    if depth in (None, "auto"):
+        auto = default_spec(graph)  # the app's first view: runs as ×N, first blocks open
+        depth = auto.depth
+    elif depth == "full":
+        depth = None
+    known = set(graph.modules)
+    for path in expand | collapse:
+        if path not in known:
+            close = ", ".join(sorted(p for p in known if p.startswith(path.split(".")[0]))[:8])
+            hint = f"; try {close}" if close else ""
+            raise CLIError(f"no block {path!r} in {graph.model}{hint}")
+    if auto is not None:
+        return FoldSpec(depth, (auto.expand - collapse) | expand, collapse, True)
+    return FoldSpec(depth, expand, collapse, args.repeats)
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from ..export.files import check_destination
+    from ..export.graph_export import write_graph
+    from ..graph import TraceError, fold, layout, trace_zoo
+
+    out = Path(args.output)
+    if out.suffix.lower() not in (".dot", ".gv", ".json", ".svg", ".png"):
+        raise CLIError(f"cannot write {out.name}: use .dot, .json, .svg or .png")
+    check_destination(out)  # before the work: a bad -o fails at once
+    try:
+        graph = trace_zoo(args.name, parse_shape(args.input), **parse_options(args.option))
+    except TraceError as exc:
+        raise CLIError(str(exc)) from None
+    view = fold(graph, _fold_spec(args, graph))
+    lay = layout(view.nx, direction=args.direction, engine=args.engine,
+                 arrangement=args.arrangement)
+    for note in lay.notes:
+        print(f"explorer: {note}", file=sys.stderr)
+    try:
+        write_graph(view, lay, out, scale=args.scale)
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"{out}: {exc}") from None
+    counts = ", ".join(f"{k} {v}" for k, v in view.edge_counts().items() if v)
+    print(f"{out}: {len(view)} nodes, {view.nx.number_of_edges()} edges ({counts})")
+    return 0
+
+
+def _table(name: str, args: argparse.Namespace):
+    from ..analysis import summarize
+    from ..graph import FoldSpec, TraceError
+
+    spec = None
+    if getattr(args, "depth", None) is not None:
+        spec = FoldSpec(depth=parse_depth(args.depth))
+    try:
+        return summarize(name, parse_shape(args.input), spec=spec, dtype=args.dtype,
+                         **parse_options(args.option))
+    except TraceError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from ..export import table_export as tx
+
+    table = _table(args.name, args)
+    writer = {"md": tx.table_markdown, "csv": tx.table_csv, "json": tx.table_json}[args.format]
+    emit(writer(table), args.output)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from ..analysis import compare
+    from ..export import table_export as tx
+
+    result = compare(_table(args.a, args), _table(args.b, args))
+    writer = {"md": tx.comparison_markdown, "csv": tx.comparison_csv,
+              "json": tx.comparison_json}[args.format]
+    emit(writer(result), args.output)
+    return 0
+
+
+def cmd_lessons(args: argparse.Namespace) -> int:
+    from ..analysis.lessons import evaluate, get_lesson, load_lessons
+
+    if not args.id:
+        for lesson in load_lessons():
+            print(f"{lesson.id:<26} {lesson.title}")
+        return 0
+    try:
+        lesson = get_lesson(args.id)
+    except KeyError as exc:
+        raise CLIError(exc.args[0]) from None
+    result = evaluate(lesson)
+    print(f"{lesson.title}\n\n{lesson.claim}\n")
+    for metric, values in result.figures.items():
+        for label, value in zip(result.labels, values):
+            print(f"  {metric:<16} {label:<34} {int(value):>16,}")
+    print()
+    for _, ok, text in result.checks:
+        print(f"  {'holds' if ok else 'FAILS'}: {text}")
+    return 0 if result.holds else 1

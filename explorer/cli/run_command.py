@@ -1,0 +1,102 @@
+"""``explorer run``: one image through a model, written as a prediction, an overlay and
+feature-map grids."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+from .common import CLIError, parse_options, parse_shape, zoo
+from .weights_commands import fetch_set, options_for, published_set
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ..export.files import (
+        check_destination,
+        check_folder,
+        save_image_atomic,
+        write_text_atomic,
+    )
+    from ..inference.imaging import load_image
+
+    options = parse_options(args.option)
+    info = zoo.get_info(args.name)
+    out = check_folder(args.output, create=False)  # every check before any work or file
+    outputs = ["prediction.json", *(f"features_{n.replace(':', '_')}.png" for n in args.layer
+                                    or [])]
+    outputs += ["overlay.png", "mask.png"] if info.task == "segmentation" else []
+    if out.is_dir():
+        for name in outputs:
+            check_destination(out / name)
+    image = load_image(args.image)  # before torch loads: a bad image fails in a blink
+
+    import torch
+
+    from ..graph import trace
+    from ..inference.devices import choose_device, choose_dtype
+    from ..inference.predictions import colorize, overlay, prediction_json
+    from ..inference.render import channel_grid, grid_image, top_channels
+    from ..inference.runner import OutOfMemory, run_image
+    from ..inference.weights import load_weights
+
+    try:
+        device = choose_device(args.device)
+        dtype = choose_dtype(args.dtype, device)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    ws = published_set(args.name, args.weights)
+    if ws is not None:
+        if args.input:
+            raise CLIError(f"--input: {ws.label} brings its own preprocessing and input size; "
+                           f"leave --input out")
+        options = options_for(ws, info, options)
+    model = zoo.build(args.name, **options)
+    if ws is not None:
+        report = load_weights(model, fetch_set(ws), remap=ws.remap)
+    elif args.weights:
+        report = load_weights(model, args.weights)
+    if args.weights and report.warning:
+        print(f"explorer: warning: {report.warning}", file=sys.stderr)
+    shape = parse_shape(args.input) or zoo.input_shape(args.name, **options)
+    if ws is not None:  # the input size the set was evaluated at
+        shape = (1, shape[1], *reversed(ws.recipe.input_size(image.size)))
+    graph = trace(model, shape, name=args.name)
+    try:
+        requested = {name: graph.resolve(name) for name in args.layer or []}
+    except KeyError as exc:  # the graph's lookup error says which layer and what exists
+        raise CLIError(exc.args[0]) from None
+    layers = list(dict.fromkeys(requested.values()))
+    model.to(device=device, dtype=dtype).eval()
+    try:
+        result = run_image(model, info, graph, image, layers, device, dtype,
+                           recipe=ws.recipe if ws else None, labels=ws.labels if ws else None)
+    except OutOfMemory as exc:
+        hint = "; try --device cpu" if exc.device.startswith(("cuda", "mps")) else ""
+        raise CLIError(f"{args.image}: {exc}{hint}") from None
+    except torch.OutOfMemoryError:
+        raise CLIError(f"{args.image}: out of GPU memory on {device}; try --device cpu") from None
+    pred = result.prediction(args.name, str(device), ws.label if ws else args.weights)
+    for warning in result.warnings:
+        print(f"explorer: warning: {args.image}: {warning}", file=sys.stderr)
+    check_folder(out)
+    write_text_atomic(out / "prediction.json", prediction_json(pred))
+    if result.mask is not None:
+        save_image_atomic(out / "overlay.png", overlay(result.image, result.mask, 0.5))
+        save_image_atomic(out / "mask.png", colorize(result.mask))
+    for name, layer in requested.items():
+        act = result.capture.get(layer)
+        channels = top_channels(act, 64) if act.dim() >= 3 and act.shape[-3] > 64 else None
+        grid, _ = channel_grid(act, channels)
+        scale = max(1, 256 // max(grid.shape))
+        save_image_atomic(out / f"features_{name.replace(':', '_')}.png", grid_image(grid, scale))
+    if info.task == "classification":
+        best = pred["top_k"][0]
+        prob = (f"{100 * best['prob']:.1f}%" if math.isfinite(best["prob"])
+                else "no valid probability")
+        print(f"{args.image}: {best['label']} ({prob}) on {device}")
+    else:
+        print(f"{args.image}: {len(pred['classes'])} classes in the mask on {device}")
+    print(f"wrote {out}/prediction.json" + (", overlay.png" if result.mask is not None else "")
+          + (f" and {len(layers)} feature grids" if layers else ""))
+    return 0
