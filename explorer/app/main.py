@@ -164,7 +164,10 @@ def launch(argv: list[str] | None = None) -> int:
     def first_graph(_name: str) -> None:
         window.shown.disconnect(first_graph)
         if os.environ.get("EXPLORER_REPORT_STARTUP"):
-            print(f"first graph shown at {time.time():.3f}", flush=True)
+            panel = window.panel.geometry().translated(window.panel.parentWidget().mapTo(
+                window, window.panel.parentWidget().rect().topLeft()))
+            print(f"first graph shown at {time.time():.3f} (graph panel {panel.width()}x"
+                  f"{panel.height()}+{panel.x()}+{panel.y()} in the window)", flush=True)
         if os.environ.get("EXPLORER_QUIT_AFTER_LOAD"):  # start-up timings: quit once drawn
             QTimer.singleShot(0, app.quit)
 
