@@ -277,3 +277,14 @@ def test_12_the_first_screen_of_se_resnet50_shows_its_gate(qtbot, window):
     load(qtbot, window, "resnet50")
     seen = view.mapToScene(view.viewport().rect()).boundingRect()
     assert seen.contains(window.panel.scene.nodes["input"].sceneBoundingRect())
+
+
+def test_13_the_legend_names_only_the_edges_drawn(qtbot, window):
+    """Was: every kind of edge listed under every graph (gate, skip and index under
+    LeNet-5), so the legend did not say which structures a network has."""
+    load(qtbot, window, "lenet5")
+    assert window.panel.legend.shown_kinds() == ["data"]
+    load(qtbot, window, "unet")
+    assert window.panel.legend.shown_kinds() == ["data", "skip"]
+    load(qtbot, window, "se_resnet50")
+    assert window.panel.legend.shown_kinds() == ["data", "residual", "gate"]

@@ -3,7 +3,7 @@ table (the same colours and dashes the SVG/PNG exporters use)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -112,6 +112,8 @@ def _arrow_head(p0, p1, size: float = 7.0) -> QPolygonF:
 
 
 class GraphScene(QGraphicsScene):
+    laidOut = Signal(object)  # the Layout just drawn
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.nodes: dict[str, NodeItem] = {}
@@ -135,6 +137,7 @@ class GraphScene(QGraphicsScene):
             self.addItem(item)
             self.nodes[n] = item
         self.setSceneRect(QRectF(-20, -20, lay.width + 60, lay.height + 40))
+        self.laidOut.emit(lay)
 
     def select_node(self, node_id: str) -> NodeItem | None:
         item = self.nodes.get(node_id)

@@ -54,23 +54,23 @@ class GraphView(QGraphicsView):
             self.resetTransform()
             self.scale(1.5, 1.5)
 
-    def show_start(self, readable: float = 0.55) -> None:
-        """Fit the graph, but never below a readable zoom: then show its first screen (its
-        start, or further on where one screen shows more of its structure)."""
+    def show_start(self, readable: float = 0.55, idea: bool = False) -> None:
+        """Fit the graph, but never below a readable zoom: then show its start or, with
+        ``idea`` (a model just opened), its first screen that shows the most structure."""
         self.fit()
         if self.zoom >= readable:
             return
         self.set_zoom(readable / self.zoom)
         lay, rect = self.scene().layout, self.scene().sceneRect()
         seen = self.mapToScene(self.viewport().rect()).boundingRect()
-        if lay is None:
-            self.centerOn(rect.center().x(), rect.top())
-        elif lay.direction == "LR":
-            start = first_screen_start(lay, seen.width()) or rect.left()
-            self.centerOn(start + seen.width() / 2, rect.center().y())
+        along = 0.0
+        if idea and lay is not None:
+            along = first_screen_start(lay, seen.width() if lay.direction == "LR"
+                                       else seen.height())
+        if lay is not None and lay.direction == "LR":
+            self.centerOn((along or rect.left()) + seen.width() / 2, rect.center().y())
         else:
-            start = first_screen_start(lay, seen.height()) or rect.top()
-            self.centerOn(rect.center().x(), start + seen.height() / 2)
+            self.centerOn(rect.center().x(), (along or rect.top()) + seen.height() / 2)
 
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120
@@ -140,21 +140,33 @@ class Overview(QGraphicsView):
 
 
 class Legend(QWidget):
-    """The edge kinds, drawn with the same pens as the scene."""
+    """The kinds of edge drawn in the graph, with the same pens as the scene: only those
+    present (LeNet-5 has no gate to explain, U-Net's skips are named)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
+        self.entries: dict[str, tuple[QLabel, QLabel]] = {}
         for kind, (colour, _, dash, text) in EDGE_STYLES.items():
-            swatch = QLabel("━━ " if not dash else "╍╍ ")
+            swatch = QLabel("━━" if not dash else "╍╍")
             swatch.setStyleSheet(f"color: {colour}; font-weight: bold;")
-            label = QLabel(kind)
-            label.setToolTip(text)
+            label = QLabel(text)
+            label.setToolTip(f"{kind} edges")
             layout.addWidget(swatch)
             layout.addWidget(label)
             layout.addSpacing(8)
+            self.entries[kind] = (swatch, label)
         layout.addStretch(1)
+
+    def show_layout(self, lay) -> None:
+        kinds = {e.kind for e in lay.edges}
+        for kind, widgets in self.entries.items():
+            for widget in widgets:
+                widget.setVisible(kind in kinds)
+
+    def shown_kinds(self) -> list[str]:
+        return [k for k, (swatch, _) in self.entries.items() if not swatch.isHidden()]
 
 
 class GraphPanel(QWidget):
@@ -173,6 +185,7 @@ class GraphPanel(QWidget):
         self.view = GraphView(self.scene, self)
         self.overview = Overview(self.view, self)
         self.legend = Legend(self)
+        self.scene.laidOut.connect(self.legend.show_layout)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.view, 1)

@@ -173,7 +173,7 @@ class MainWindow(FilesMixin, QMainWindow):
     # ---------------------------------------------------------------- rendering the state
     def _show_model(self, p) -> None:
         self.panel.scene.show_layout(p.view, p.layout)
-        self.panel.view.show_start()
+        self.panel.view.show_start(idea=True)
         self.panel.overview.refit()
         self.options.show_model(p.info, p.options, p.input_shape)
         self.catalogue.select(p.name)
