@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 
 from explorer import zoo  # noqa: E402
+from explorer.app.catalogue import PARAMS  # noqa: E402
 from explorer.graph import default_spec, fold, trace_zoo  # noqa: E402
 
 
@@ -36,9 +37,9 @@ def test_a_model_of_each_family_shows_its_folded_graph(qtbot, window, name):
 def test_the_catalogue_counts_every_model_in_the_background(qtbot, window):
     window._count_sizes()
     names = zoo.list_models()
-    qtbot.waitUntil(lambda: all(window.catalogue.items[n][2].text() for n in names),
+    qtbot.waitUntil(lambda: all(window.catalogue.items[n][PARAMS].text() for n in names),
                     timeout=TIMEOUT)
-    assert window.catalogue.items["resnet18"][2].data(Qt.UserRole) == 11_689_512
+    assert window.catalogue.items["resnet18"][PARAMS].data(Qt.UserRole) == 11_689_512
 
 
 def test_double_click_folds_and_unfolds(qtbot, window):

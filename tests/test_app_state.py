@@ -11,6 +11,8 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QKeySequence, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication, QGraphicsSimpleTextItem, QMessageBox  # noqa: E402
 
+from explorer.app.catalogue import PARAMS  # noqa: E402
+
 
 def node_text(w, node: str) -> str:
     item = w.panel.scene.nodes[node]
@@ -288,3 +290,14 @@ def test_13_the_legend_names_only_the_edges_drawn(qtbot, window):
     assert window.panel.legend.shown_kinds() == ["data", "skip"]
     load(qtbot, window, "se_resnet50")
     assert window.panel.legend.shown_kinds() == ["data", "residual", "gate"]
+
+
+def test_14_the_side_docks_keep_their_widths(qtbot, window):
+    """Was: the legend's words set the graph panel's minimum width, squeezing the Models
+    dock to 135-173 px, its sizes cut off."""
+    load(qtbot, window, "se_resnet50")
+    qtbot.waitUntil(lambda: window.docks["catalogue"].width() >= 230, timeout=TIMEOUT)
+    assert window.docks["inspector"].width() >= 240
+    tree = window.catalogue.tree
+    assert tree.columnViewportPosition(PARAMS) + tree.columnWidth(PARAMS) <= \
+        tree.viewport().width()  # the size column is whole

@@ -10,6 +10,10 @@ from PySide6.QtWidgets import QLineEdit, QTreeView, QVBoxLayout, QWidget
 from .. import zoo
 
 NAME_ROLE = Qt.UserRole + 1
+# The task column stays hidden: the family mostly says it, the tooltip says it, and the
+# filter still matches it; the narrow dock shows the name and the size whole.
+COLUMNS = ("model", "params", "task")
+PARAMS, TASK = COLUMNS.index("params"), COLUMNS.index("task")
 
 
 class Catalogue(QWidget):
@@ -17,8 +21,8 @@ class Catalogue(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.model = QStandardItemModel(0, 3, self)
-        self.model.setHorizontalHeaderLabels(["model", "task", "params"])
+        self.model = QStandardItemModel(0, len(COLUMNS), self)
+        self.model.setHorizontalHeaderLabels(list(COLUMNS))
         self.items: dict[str, list[QStandardItem]] = {}
         families: dict[str, QStandardItem] = {}
         for name in zoo.list_models():
@@ -29,9 +33,9 @@ class Catalogue(QWidget):
                 family.setSelectable(False)
                 families[info.family] = family
                 self.model.appendRow([family, QStandardItem(), QStandardItem()])
-            row = [QStandardItem(name), QStandardItem(info.task), QStandardItem("")]
+            row = [QStandardItem(name), QStandardItem(""), QStandardItem(info.task)]
             row[0].setData(name, NAME_ROLE)
-            row[0].setToolTip(f"{info.paper} ({info.year})\n{info.description}")
+            row[0].setToolTip(f"{info.paper} ({info.year}), {info.task}\n{info.description}")
             for item in row:
                 item.setEditable(False)
             family.appendRow(row)
@@ -50,7 +54,9 @@ class Catalogue(QWidget):
         self.tree.setModel(self.proxy)
         self.tree.setUniformRowHeights(True)
         self.tree.expandAll()
-        self.tree.setColumnWidth(0, 170)
+        self.tree.setColumnWidth(0, 158)
+        self.tree.setColumnWidth(PARAMS, 52)
+        self.tree.setColumnHidden(TASK, True)
         self.tree.activated.connect(self._activated)
         self.tree.clicked.connect(self._activated)
         layout = QVBoxLayout(self)
@@ -71,8 +77,10 @@ class Catalogue(QWidget):
     def set_size(self, name: str, params: int) -> None:
         row = self.items.get(name)
         if row:
-            row[2].setText(f"{params / 1e6:.1f}M" if params >= 1e5 else f"{params / 1e3:.0f}k")
-            row[2].setData(params, Qt.UserRole)
+            row[PARAMS].setText(f"{params / 1e6:.1f}M" if params >= 1e5
+                                else f"{params / 1e3:.0f}k")
+            row[PARAMS].setData(params, Qt.UserRole)
+            row[PARAMS].setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
 
     def select(self, name: str) -> None:
         """Show ``name`` as the current model; a model from a file selects nothing."""

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
-from PySide6.QtWidgets import QFrame, QGraphicsView, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..graph.first_screen import first_screen_start
 from ..graph.style import EDGE_STYLES
@@ -157,7 +165,11 @@ class Legend(QWidget):
             layout.addWidget(label)
             layout.addSpacing(8)
             self.entries[kind] = (swatch, label)
+            swatch.hide()
+            label.hide()
         layout.addStretch(1)
+        # Never wider than the graph: the docks beside keep their widths.
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
 
     def show_layout(self, lay) -> None:
         kinds = {e.kind for e in lay.edges}
