@@ -301,3 +301,19 @@ def test_14_the_side_docks_keep_their_widths(qtbot, window):
     tree = window.catalogue.tree
     assert tree.columnViewportPosition(PARAMS) + tree.columnWidth(PARAMS) <= \
         tree.viewport().width()  # the size column is whole
+
+
+def test_15_a_failed_option_change_puts_the_form_back(qtbot, window):
+    """Was: after "input height 20" failed, the form kept 20 (the graph still at 299)
+    and every later change failed again with the same message."""
+    load(qtbot, window, "inception_v3")
+    form = window.options
+    form.height_box.setValue(20)  # too small for Inception v3's stem
+    qtbot.waitUntil(lambda: len(window.warnings) == 1, timeout=TIMEOUT)
+    wait_idle(qtbot, window)
+    assert window.options.height_box.value() == 299
+    assert window.prepared.input_shape[2] == 299
+    with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
+        window.options.widgets["aux_logits"].setChecked(False)
+    assert window.prepared.options["aux_logits"] is False
+    assert len(window.warnings) == 1

@@ -15,7 +15,7 @@ from explorer.app.exports import export_png, export_svg
 from explorer.app.graph_scene import GraphScene
 from explorer.app.graph_view import GraphPanel
 from explorer.graph import default_spec, fold, layout, trace_zoo
-from explorer.graph.style import measure_text
+from explorer.graph.style import EDGE_STYLES, measure_text
 
 
 def _shown(scene: GraphScene, name: str) -> None:
@@ -70,7 +70,7 @@ def test_svg_equals_the_png_export(qtbot, tmp_path, name):
     assert 'text-anchor="middle"' in text and 'fill="white"' in text
     kinds = {e.kind for e in scene.layout.edges}
     for kind in kinds:  # the legend, with its text
-        assert f">{kind}: " in text
+        assert f">{EDGE_STYLES[kind][3]}<" in text
     png = QImage(str(tmp_path / "d.png"))
     svg = _render_svg(tmp_path / "d.svg", size.width(), size.height())
     assert (png.width(), png.height()) == (svg.width(), svg.height())
@@ -120,3 +120,50 @@ def test_panel_toggles_the_arrangement(qtbot):
     assert signal.args == ["column"]
     with pytest.raises(ValueError):
         panel.set_arrangement("spiral")
+
+
+def test_the_png_is_drawn_as_on_paper(qtbot, tmp_path):
+    """Was: the selection outline, Find's yellow halos and (in the dark theme) light
+    data edges went into the PNG, which the SVG never had."""
+    from PySide6.QtGui import QPen
+    from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+
+    scene = GraphScene()
+    _shown(scene, "resnet34")
+    export_png(scene, tmp_path / "clean.png", scale=1.0)
+    scene.select_node("conv1")
+    item = scene.nodes["layer1.0.conv1"]
+    item.halo = QGraphicsPathItem(item.path(), item)  # as Find's highlighter lights it
+    item.halo.setPen(QPen(QColor("#ffd400"), 7))
+    item.halo.setFlag(QGraphicsItem.ItemStacksBehindParent)
+    scene.set_data_ink("#a9afb9")
+    export_png(scene, tmp_path / "busy.png", scale=1.0)
+    clean, busy = QImage(str(tmp_path / "clean.png")), QImage(str(tmp_path / "busy.png"))
+    assert np.array_equal(_pixels(clean), _pixels(busy))
+    # and the view is as it was
+    assert scene.nodes["conv1"].isSelected() and scene.nodes["conv1"].pen().width() == 3
+    assert item.halo.isVisible()
+    data = next(e for e in scene.edges if e.kind == "data")
+    assert data.pen().color() == QColor("#a9afb9")
+
+
+def _luminance(colour: QColor) -> float:
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    return (0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF())
+            + 0.0722 * channel(colour.blueF()))
+
+
+def test_data_edges_read_on_the_dark_canvas(qtbot):
+    """Was: #555 data edges on the #23252a canvas, 1.3:1, the arrows all but invisible."""
+    from explorer.app.theme import CANVAS
+
+    panel = GraphPanel()
+    qtbot.addWidget(panel)
+    _shown(panel.scene, "lenet5")
+    for theme in ("light", "dark"):
+        panel.set_canvas(theme)
+        edge = next(e for e in panel.scene.edges if e.kind == "data")
+        ink, canvas = edge.pen().color(), QColor(CANVAS[theme])
+        light, dark = sorted((_luminance(ink), _luminance(canvas)), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 4.5, theme  # WCAG's contrast for text

@@ -8,6 +8,7 @@ Qt's generator has no legend). The two are compared pixel by pixel in the tests.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt
@@ -44,7 +45,9 @@ def export_png(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = No
     image.fill(Qt.transparent if transparent else QColor("white"))
     painter = QPainter(image)
     painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
-    scene.render(painter, QRectF(0, 0, size.width(), size.height()), rect)
+    plain = getattr(scene, "plain", contextlib.nullcontext)
+    with plain():  # no selection, Find halos or dark-canvas ink on paper
+        scene.render(painter, QRectF(0, 0, size.width(), size.height()), rect)
     if rows:
         painter.scale(scale, scale)  # canvas units from here on: the SVG's coordinates
         painter.setFont(scene.font)

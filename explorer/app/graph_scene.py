@@ -3,6 +3,8 @@ table (the same colours and dashes the SVG/PNG exporters use)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import (
@@ -19,6 +21,7 @@ from ..graph.layout import Layout
 from ..graph.style import EDGE_STYLES, NODE_STYLES, category, motif_bracket, motif_text, shape_text
 
 LINE_HEIGHT = 14.0
+SELECTED_PEN = QPen(QColor("#ff8c00"), 3)
 
 
 def pen_for(kind: str, scale: float = 1.0) -> QPen:
@@ -78,7 +81,7 @@ class NodeItem(QGraphicsPathItem):
 
     def itemChange(self, change, value):
         if change == QGraphicsItem.ItemSelectedHasChanged:
-            self.setPen(QPen(QColor("#ff8c00"), 3) if value else QPen(self.border, 1.2))
+            self.setPen(SELECTED_PEN if value else QPen(self.border, 1.2))
         return super().itemChange(change, value)
 
 
@@ -93,11 +96,18 @@ class EdgeItem(QGraphicsPathItem):
         pen = pen_for(edge.kind, scale)
         self.setPen(pen)
         self.setZValue(-1)
-        head = QGraphicsPolygonItem(_arrow_head(edge.points[-2], edge.points[-1]), self)
-        head.setBrush(pen.color())
-        head.setPen(Qt.NoPen)
+        self.head = QGraphicsPolygonItem(_arrow_head(edge.points[-2], edge.points[-1]), self)
+        self.head.setBrush(pen.color())
+        self.head.setPen(Qt.NoPen)
         shape = shape_text(edge.shape) if edge.shape else ""
         self.setToolTip(f"{edge.kind}: {edge.source} → {edge.target}<br>{shape}")
+
+
+    def set_colour(self, colour: QColor) -> None:
+        pen = self.pen()
+        pen.setColor(colour)
+        self.setPen(pen)
+        self.head.setBrush(colour)
 
 
 def _arrow_head(p0, p1, size: float = 7.0) -> QPolygonF:
@@ -112,6 +122,9 @@ def _arrow_head(p0, p1, size: float = 7.0) -> QPolygonF:
 
 
 class GraphScene(QGraphicsScene):
+    """The drawn graph. ``data_ink`` recolours data-flow edges for a dark canvas; exports
+    draw through ``plain()``: the style table's colours, no selection, no Find halos."""
+
     laidOut = Signal(object)  # the Layout just drawn
 
     def __init__(self, parent=None) -> None:
@@ -120,6 +133,7 @@ class GraphScene(QGraphicsScene):
         self.edges: list[EdgeItem] = []
         self.view_graph: LayerGraph | None = None
         self.layout: Layout | None = None
+        self.data_ink: str | None = None
         # The exporters' font and size, so an SVG reads as the view does.
         self.font = QFont("DejaVu Sans")
         self.font.setPixelSize(FONT_PX)
@@ -137,7 +151,40 @@ class GraphScene(QGraphicsScene):
             self.addItem(item)
             self.nodes[n] = item
         self.setSceneRect(QRectF(-20, -20, lay.width + 60, lay.height + 40))
+        self._ink_edges(self.data_ink)
         self.laidOut.emit(lay)
+
+    def set_data_ink(self, colour: str | None) -> None:
+        self.data_ink = colour
+        self._ink_edges(colour)
+
+    def _ink_edges(self, colour: str | None) -> None:
+        for edge in self.edges:
+            if edge.kind == "data":
+                edge.set_colour(QColor(colour or EDGE_STYLES["data"][0]))
+
+    @contextmanager
+    def plain(self):
+        """Drawn as on paper for as long as the block runs: the style table's edge
+        colours, every box with its own border, no Find halo; then as it was."""
+        selected = [item for item in self.nodes.values() if item.isSelected()]
+        halos = [item.halo for item in self.nodes.values()
+                 if getattr(item, "halo", None) is not None and item.halo.isVisible()]
+        blocked = self.blockSignals(True)  # the state's selection does not change
+        try:
+            for item in selected:
+                item.setSelected(False)
+            for halo in halos:
+                halo.setVisible(False)
+            self._ink_edges(None)
+            yield self
+        finally:
+            self._ink_edges(self.data_ink)
+            for halo in halos:
+                halo.setVisible(True)
+            for item in selected:
+                item.setSelected(True)
+            self.blockSignals(blocked)
 
     def select_node(self, node_id: str) -> NodeItem | None:
         item = self.nodes.get(node_id)

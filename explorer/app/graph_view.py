@@ -177,6 +177,10 @@ class Legend(QWidget):
             for widget in widgets:
                 widget.setVisible(kind in kinds)
 
+    def set_data_ink(self, colour: str | None) -> None:
+        self.entries["data"][0].setStyleSheet(
+            f"color: {colour or EDGE_STYLES['data'][0]}; font-weight: bold;")
+
     def shown_kinds(self) -> list[str]:
         return [k for k, (swatch, _) in self.entries.items() if not swatch.isHidden()]
 
@@ -224,7 +228,12 @@ class GraphPanel(QWidget):
         self.set_arrangement("column" if drawn == "u" else "u")
         return self.arrangement
 
-    def set_canvas(self, colour: str) -> None:
-        """The theme's background behind the graph (nodes keep the style table's colours)."""
+    def set_canvas(self, theme: str) -> None:
+        """The theme's background behind the graph and the ink of its data-flow edges
+        (nodes keep the style table's pastel fills, which read on both)."""
+        from .theme import CANVAS, DATA_INK
+
         for view in (self.view, self.overview):
-            view.setBackgroundBrush(QColor(colour))
+            view.setBackgroundBrush(QColor(CANVAS[theme]))
+        self.scene.set_data_ink(DATA_INK[theme])
+        self.legend.set_data_ink(DATA_INK[theme])

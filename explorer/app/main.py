@@ -149,9 +149,7 @@ def launch(argv: list[str] | None = None) -> int:
         window.load_core()
         window.gc_timer = collect_garbage_on_ui_thread(window)
         responsive_threads()
-        from .theme import CANVAS
-
-        window.panel.set_canvas(CANVAS[window.theme])
+        window.panel.set_canvas(window.theme)
         window.shown.connect(first_graph)
         last = str(window.settings.value("last_model", "resnet34"))
         from .. import zoo

@@ -84,6 +84,7 @@ class MainWindow(FilesMixin, QMainWindow):
         for controller in (self.models, self.inference):
             controller.status.connect(self.status_label.setText)
             controller.failed.connect(self.show_error)
+        self.models.failed.connect(lambda _exc: self._show_options())  # the model's own
         self.models.busy.connect(self._busy)
         self.models.placeRestored.connect(self._restore_zoom)
         self.models.progressed.connect(self.progress.setValue)
@@ -175,7 +176,7 @@ class MainWindow(FilesMixin, QMainWindow):
         self.panel.scene.show_layout(p.view, p.layout)
         self.panel.view.show_start(idea=True)
         self.panel.overview.refit()
-        self.options.show_model(p.info, p.options, p.input_shape)
+        self._show_options()
         self.catalogue.select(p.name)
         self.inspector.clear()
         self._update_title()
@@ -183,6 +184,13 @@ class MainWindow(FilesMixin, QMainWindow):
         if ".py:" not in p.name:
             self.settings.setValue("last_model", p.name)
         QTimer.singleShot(300, self._collect_when_idle)
+
+    def _show_options(self) -> None:
+        """The form shows the options of the model on screen: after it opens, and after
+        a change that failed or was refused."""
+        p = self.state.model
+        if p is not None:
+            self.options.show_model(p.info, p.options, p.input_shape)
 
     def _show_view(self, p) -> None:
         self.panel.scene.show_layout(p.view, p.layout)
@@ -258,8 +266,7 @@ class MainWindow(FilesMixin, QMainWindow):
                 self, APP, f"The loaded weights ({self.state.weights.label}) do not fit "
                 "the changed options. Rebuild with random weights?")
             if answer != QMessageBox.Yes:
-                p = self.state.model
-                self.options.show_model(p.info, p.options, p.input_shape)  # back to them
+                self._show_options()  # back to the model's
                 return
         self.models.rebuild(options, input_shape)
 

@@ -274,12 +274,12 @@ class FilesMixin:
         LessonsDialog(self).exec()
 
     def set_theme(self, name: str) -> None:
-        from .theme import CANVAS, apply_theme
+        from .theme import apply_theme
 
         self.settings.setValue("theme", name)
         self.theme = apply_theme(name)
         if self.core_loaded:
-            self.panel.set_canvas(CANVAS[self.theme])
+            self.panel.set_canvas(self.theme)
 
     def show_shortcuts(self) -> None:
         from .actions import shortcut_table

@@ -79,7 +79,7 @@ def legend_rows(lay: Layout) -> list[LegendRow]:
     y = lay.height + 2 * MARGIN
     rows = []
     for kind in _used_kinds(lay):
-        rows.append(LegendRow(kind, f"{kind}: {EDGE_STYLES[kind][3]}", MARGIN, y, MARGIN + 38))
+        rows.append(LegendRow(kind, EDGE_STYLES[kind][3], MARGIN, y, MARGIN + 38))
         y += LEGEND_ROW
     return rows
 
