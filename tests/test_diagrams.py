@@ -185,15 +185,15 @@ def test_no_edge_crosses_a_box_default_and_expanded(name):
             assert not problems, (name, "column", problems[:5])
 
 
-# A first screen at the window's readable zoom (0.55) in its default size: about 520 px
-# of graph panel, so 945 scene units; 800 for a smaller window.
+# A first screen at the window's readable zoom (0.8) in its default size: about 520 px
+# of graph panel, so 650 scene units; 560 for a smaller window.
 @pytest.mark.parametrize("name", sorted(SEED_VIEWS))
 def test_the_first_screen_shows_every_kind_of_structure(seeds, name):
     from explorer.graph.first_screen import first_screen_start
 
     kinds = SEED_VIEWS[name][0]
     lay = layout(fold(seeds[name], default_spec(seeds[name])).nx)
-    for screen in (800.0, 945.0):
+    for screen in (560.0, 650.0):
         start = first_screen_start(lay, screen)
         end = start + screen * 0.85
         seen = {e.kind for e in lay.edges if e.kind != "data"
@@ -207,12 +207,12 @@ def test_the_first_screen_moves_down_to_the_se_gate(seeds):
     from explorer.graph.first_screen import first_screen_start
 
     lay = layout(fold(seeds["se_resnet50"], default_spec(seeds["se_resnet50"])).nx)
-    start = first_screen_start(lay, 945.0)
+    start = first_screen_start(lay, 650.0)
     assert start > 0
     for node in ("layer1.0.se.avgpool", "layer1.0.se.fc1", "layer1.0.se.sigmoid",
                  "layer1.0.se.mul", "layer1.0.add"):
         box = lay.boxes[node]
-        assert start <= box.y and box.y + box.h <= start + 945.0, node
+        assert start <= box.y and box.y + box.h <= start + 650.0, node
     assert first_screen_start(lay, lay.height) == 0.0  # all of it fits: its start
     resnet = layout(fold(seeds["resnet50"], default_spec(seeds["resnet50"])).nx)
-    assert first_screen_start(resnet, 945.0) == 0.0
+    assert first_screen_start(resnet, 650.0) == 0.0

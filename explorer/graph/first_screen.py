@@ -11,6 +11,7 @@ from __future__ import annotations
 from .layout import Layout
 
 CONTEXT = 0.15  # of a screen, kept above the structure a moved screen is chosen for
+ABOVE = 0.7  # of the free room, above an edge the screen is moved to
 
 
 def first_screen_start(lay: Layout, screen: float) -> float:
@@ -26,14 +27,16 @@ def first_screen_start(lay: Layout, screen: float) -> float:
         return 0.0
     last, looked_at = extent - screen, screen * (1 - CONTEXT)  # its last part is not
 
-    def centred(lo: float, hi: float) -> float:
-        """A start showing the edge in the middle of the screen, what leads to it above."""
-        return min(last, max(0.0, lo - max(CONTEXT * screen, (looked_at - (hi - lo)) / 2)))
+    def moved_to(lo: float, hi: float) -> float:
+        """A start showing the edge with most of the room above it: what leads to a
+        join (the SE gate's pool and fcs before its scale) comes before it."""
+        room = looked_at - (hi - lo)
+        return min(last, max(0.0, lo - max(CONTEXT * screen, ABOVE * room)))
 
     def kinds_seen(start: float) -> int:
         end = start + looked_at
         return len({kind for lo, hi, kind in spans if lo < end and hi > start})
 
-    starts = {0.0} | {centred(lo, hi) for lo, hi, _ in spans}
+    starts = {0.0} | {moved_to(lo, hi) for lo, hi, _ in spans}
 
     return min(starts, key=lambda s: (-kinds_seen(s), s))
