@@ -216,3 +216,22 @@ def test_the_first_screen_moves_down_to_the_se_gate(seeds):
     assert first_screen_start(lay, lay.height) == 0.0  # all of it fits: its start
     resnet = layout(fold(seeds["resnet50"], default_spec(seeds["resnet50"])).nx)
     assert first_screen_start(resnet, 650.0) == 0.0
+
+
+def test_segnet_bottleneck_carries_values_and_indices(seeds, tmp_path):
+    """Was: the one edge from enc5 to dec5.unpool said "index" only, as if the decoder
+    got no values: a max pool hands its unpool both, on one edge of the graph."""
+    import json
+
+    from explorer.export.graph_export import graph_json, legend_rows
+
+    view = fold(seeds["segnet"], default_spec(seeds["segnet"]))
+    lay = layout(view.nx)
+    edge = next(e for e in lay.edges if (e.source, e.target) == ("enc5", "dec5.unpool"))
+    assert (edge.kind, edge.also) == ("index", ("data",))
+    others = [e for e in lay.edges if e.kind == "index" and e is not edge]
+    assert others and all(e.also == () for e in others)  # the skips carry indices only
+    assert [r.kind for r in legend_rows(lay)] == ["data", "index"]
+    doc = json.loads(json.dumps(graph_json(view, lay)))
+    assert {"source": "enc5", "target": "dec5.unpool", "also": ["data"]}.items() <= \
+        next(e for e in doc["edges"] if e["target"] == "dec5.unpool").items()

@@ -96,6 +96,12 @@ class EdgeItem(QGraphicsPathItem):
         pen = pen_for(edge.kind, scale)
         self.setPen(pen)
         self.setZValue(-1)
+        self.under = []  # the kinds it carries besides its own, drawn beneath it
+        for kind in edge.also:
+            line = QGraphicsPathItem(path, self)
+            line.setPen(pen_for(kind, scale))
+            line.setFlag(QGraphicsItem.ItemStacksBehindParent)
+            self.under.append((kind, line))
         self.head = QGraphicsPolygonItem(_arrow_head(edge.points[-2], edge.points[-1]), self)
         self.head.setBrush(pen.color())
         self.head.setPen(Qt.NoPen)
@@ -159,9 +165,15 @@ class GraphScene(QGraphicsScene):
         self._ink_edges(colour)
 
     def _ink_edges(self, colour: str | None) -> None:
+        ink = QColor(colour or EDGE_STYLES["data"][0])
         for edge in self.edges:
             if edge.kind == "data":
-                edge.set_colour(QColor(colour or EDGE_STYLES["data"][0]))
+                edge.set_colour(ink)
+            for kind, line in edge.under:
+                if kind == "data":
+                    pen = line.pen()
+                    pen.setColor(ink)
+                    line.setPen(pen)
 
     @contextmanager
     def plain(self):

@@ -173,7 +173,7 @@ class Legend(QWidget):
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
 
     def show_layout(self, lay) -> None:
-        kinds = {e.kind for e in lay.edges}
+        kinds = lay.kinds()
         for kind, widgets in self.entries.items():
             for widget in widgets:
                 widget.setVisible(kind in kinds)

@@ -36,7 +36,8 @@ def graph_json(view: LayerGraph, lay: Layout) -> dict[str, Any]:
                       "attrs": _plain(d.get("attrs", {})),
                       "x": round(b.x, 2), "y": round(b.y, 2), "w": round(b.w, 2),
                       "h": round(b.h, 2)})
-    edges = [{"source": e.source, "target": e.target, "kind": e.kind, "shape": list(e.shape),
+    edges = [{"source": e.source, "target": e.target, "kind": e.kind, "also": list(e.also),
+              "shape": list(e.shape),
               "projection": bool(g.edges[e.source, e.target].get("projection", False)),
               "points": [[round(x, 2), round(y, 2)] for x, y in e.points]} for e in lay.edges]
     return {"model": view.model, "input_shape": list(view.input_shape),
@@ -57,7 +58,7 @@ def _arrow(points: list[tuple[float, float]], size: float = 7.0) -> list[tuple[f
 
 
 def _used_kinds(lay: Layout) -> list[str]:
-    present = {e.kind for e in lay.edges}
+    present = lay.kinds()
     return [k for k in EDGE_STYLES if k in present]
 
 
@@ -113,8 +114,10 @@ def graph_svg(view: LayerGraph, lay: Layout, legend: bool = True, transparent: b
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in e.points)
         dash_attr = f' stroke-dasharray="{dash[0]},{dash[1]}"' if dash else ""
         shape = "×".join(map(str, e.shape[1:]))
+        under = "".join(f'<polyline points="{pts}" fill="none" stroke="{EDGE_STYLES[k][0]}" '
+                        f'stroke-width="{EDGE_STYLES[k][1]}"/>' for k in e.also)
         out.append(f'<g class="edge {e.kind}"><title>{escape(e.source)} → {escape(e.target)}'
-                   f" {shape}</title>"
+                   f" {shape}</title>{under}"
                    f'<polyline points="{pts}" fill="none" stroke="{colour}" '
                    f'stroke-width="{w}"{dash_attr}/>'
                    f'<polygon points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in _arrow(e.points))}"'
@@ -169,6 +172,9 @@ def graph_png(view: LayerGraph, lay: Layout, path: Path, scale: float = 1.0,
     for e in lay.edges:
         colour, w, dash, _ = EDGE_STYLES[e.kind]
         pts = [xy(x, y) for x, y in e.points]
+        for kind in e.also:  # the values under the indices' dots
+            draw.line(pts, fill=EDGE_STYLES[kind][0],
+                      width=max(1, round(EDGE_STYLES[kind][1] * scale)))
         draw.line(pts, fill=colour, width=max(1, round(w * scale)))
         draw.polygon([xy(x, y) for x, y in _arrow(e.points)], fill=colour)
     for n, b in lay.boxes.items():

@@ -165,5 +165,8 @@ def classify_edges(g: nx.DiGraph) -> None:
             _classify_cat(g, r, node, preds)
         if d["op"] in UNPOOL_OPS:
             for u in preds:
-                if g.edges[u, node]["dtype"] in INT_DTYPES:
-                    _mark(g, u, node, "index", g.nodes[u]["order"], d["order"])
+                edge = g.edges[u, node]
+                if edge["dtype"] in INT_DTYPES:  # SegNet's bottleneck: values and indices
+                    values = any(t not in INT_DTYPES for t in edge.get("dtypes", ()))
+                    _mark(g, u, node, "index", g.nodes[u]["order"], d["order"],
+                          with_data=values)

@@ -58,6 +58,7 @@ class EdgePath:
     kind: str
     shape: tuple[int, ...]
     points: list[tuple[float, float]]
+    also: tuple[str, ...] = ()  # kinds carried besides ``kind`` (values beside indices)
 
 
 @dataclass
@@ -70,6 +71,10 @@ class Layout:
     engine: str = "layered"
     notes: list[str] = field(default_factory=list)
     arrangement: str = "column"  # what was drawn: "column" or "u"
+
+    def kinds(self) -> set[str]:
+        """Every kind of edge drawn, the ones carried beside another included."""
+        return {k for e in self.edges for k in (e.kind, *e.also)}
 
 
 Measure = Callable[[list[str]], tuple[float, float]]
@@ -187,4 +192,5 @@ def _dot_layout(g: nx.DiGraph, labels: dict, sizes: dict, direction: str,
 
 def _edge_path(g: nx.DiGraph, u: str, v: str, pts: list[tuple[float, float]]) -> EdgePath:
     data = g.edges[u, v]
-    return EdgePath(u, v, data["kind"], tuple(data.get("shape", ())), pts)
+    return EdgePath(u, v, data["kind"], tuple(data.get("shape", ())), pts,
+                    ("data",) if data.get("with_data") else ())

@@ -154,8 +154,12 @@ class _Recorder(TorchFunctionMode):
         for i, t in enumerate(inputs):
             src = self.source(t)
             if src is not None:
-                self.g.add_edge(src[0], node_id, shape=_shape(t), dtype=str(t.dtype)[6:],
-                                src_index=src[1], arg_index=i)
+                dtype = str(t.dtype)[6:]
+                before = self.g.edges[src[0], node_id]["dtypes"] \
+                    if self.g.has_edge(src[0], node_id) else ()
+                # one edge a pair: a max pool hands its unpool both values and indices
+                self.g.add_edge(src[0], node_id, shape=_shape(t), dtype=dtype,
+                                dtypes=(*before, dtype), src_index=src[1], arg_index=i)
         self.last_inputs = inputs
 
     def source(self, t: torch.Tensor) -> tuple[str, int] | None:
