@@ -317,3 +317,13 @@ def test_15_a_failed_option_change_puts_the_form_back(qtbot, window):
         window.options.widgets["aux_logits"].setChecked(False)
     assert window.prepared.options["aux_logits"] is False
     assert len(window.warnings) == 1
+
+
+def test_16_the_options_title_is_whole(qtbot, window):
+    """Was: the paper's title under the model's name cut to "Deep Residual Learning for"
+    (a form row does not give a wrapped label the height it needs)."""
+    load(qtbot, window, "resnet50")
+    title = window.options.form.itemAt(0).widget()
+    assert "Recognition" in title.text()
+    qtbot.waitUntil(lambda: title.width() > 50, timeout=TIMEOUT)
+    assert title.height() >= title.heightForWidth(title.width())

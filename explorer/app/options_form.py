@@ -41,6 +41,9 @@ class OptionsForm(QWidget):
         source = f"{info.paper} ({info.year})" if info.year else info.paper
         title = QLabel(f"<b>{info.name}</b><br><small>{source}</small>")
         title.setWordWrap(True)
+        # a form row does not ask a wrapped label its height for the dock's width: the
+        # paper's title was cut to "Deep Residual Learning for"
+        title.setMinimumHeight(title.heightForWidth(200))
         self.form.addRow(title)
         values = {**info.defaults(), **options}
         for opt in info.options:
