@@ -327,3 +327,20 @@ def test_16_the_options_title_is_whole(qtbot, window):
     assert "Recognition" in title.text()
     qtbot.waitUntil(lambda: title.width() > 50, timeout=TIMEOUT)
     assert title.height() >= title.heightForWidth(title.width())
+
+
+def test_17_the_overview_of_a_tall_graph_follows_the_view(qtbot, window):
+    """Was: fully expanded DenseNet-121 (12,000 px) a one-pixel line in the overview."""
+    from explorer.app.graph_view import MIN_OVERVIEW
+
+    load(qtbot, window, "densenet121")
+    with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
+        window.expand_all()
+    view, overview = window.panel.view, window.panel.overview
+    assert overview.transform().m11() >= MIN_OVERVIEW
+    view.verticalScrollBar().setValue(view.verticalScrollBar().maximum())
+    seen = overview.mapToScene(overview.viewport().rect()).boundingRect()
+    assert seen.contains(view.mapToScene(view.viewport().rect().center()))
+    load(qtbot, window, "lenet5")  # a short graph: all of it
+    seen = overview.mapToScene(overview.viewport().rect()).boundingRect()
+    assert seen.contains(window.panel.scene.sceneRect().adjusted(2, 2, -2, -2))

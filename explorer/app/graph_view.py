@@ -20,6 +20,7 @@ from ..graph.style import EDGE_STYLES
 from .graph_scene import GraphScene, NodeItem
 
 ZOOM_STEP = 1.2
+MIN_OVERVIEW = 0.05  # below, boxes are specks: the overview shows a stretch instead
 MIN_SCALE, MAX_SCALE = 0.02, 8.0
 
 
@@ -125,12 +126,25 @@ class Overview(QGraphicsView):
         self.setRenderHints(QPainter.Antialiasing)
         self.setFixedWidth(150)
         self.setFrameShape(QFrame.StyledPanel)
-        main.horizontalScrollBar().valueChanged.connect(self.viewport().update)
-        main.verticalScrollBar().valueChanged.connect(self.viewport().update)
+        main.horizontalScrollBar().valueChanged.connect(self._follow)
+        main.verticalScrollBar().valueChanged.connect(self._follow)
         main.scene().sceneRectChanged.connect(lambda _: self.refit())
 
     def refit(self) -> None:
+        """The whole graph, unless that would draw it thinner than MIN_OVERVIEW: then a
+        stretch of it at that scale that follows the main view, as an editor's minimap."""
         self.fitInView(self.scene().sceneRect(), Qt.KeepAspectRatio)
+        if self.transform().m11() < MIN_OVERVIEW:
+            self.resetTransform()
+            self.scale(MIN_OVERVIEW, MIN_OVERVIEW)
+        self._follow()
+
+    def _follow(self) -> None:
+        if self.transform().m11() > MIN_OVERVIEW:  # the whole graph is in sight
+            self.viewport().update()
+            return
+        self.centerOn(self.main.mapToScene(self.main.viewport().rect().center()))
+        self.viewport().update()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
