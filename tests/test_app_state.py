@@ -344,3 +344,13 @@ def test_17_the_overview_of_a_tall_graph_follows_the_view(qtbot, window):
     load(qtbot, window, "lenet5")  # a short graph: all of it
     seen = overview.mapToScene(overview.viewport().rect()).boundingRect()
     assert seen.contains(window.panel.scene.sceneRect().adjusted(2, 2, -2, -2))
+
+
+def test_18_a_u_net_opens_whole(qtbot, window):
+    """The U is the idea: U-Net opens fitted (zoom 0.6 or more), not cut at 0.8."""
+    load(qtbot, window, "unet")
+    view = window.panel.view
+    seen = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert view.zoom >= 0.6
+    for node in ("input", "output", "enc5", "dec4.up"):
+        assert seen.contains(window.panel.scene.nodes[node].sceneBoundingRect()), node

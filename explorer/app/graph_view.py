@@ -63,12 +63,14 @@ class GraphView(QGraphicsView):
             self.resetTransform()
             self.scale(1.5, 1.5)
 
-    def show_start(self, readable: float = 0.8, idea: bool = False) -> None:
-        """Fit the graph, but never below a readable zoom (0.8: 9 px captions; at 0.55
-        they were 6 px): then show its start or, with ``idea`` (a model just opened),
-        its first screen that shows the most structure."""
+    def show_start(self, readable: float = 0.8, whole: float = 0.6,
+                   idea: bool = False) -> None:
+        """Fit the graph when it is legible whole (zoom ``whole``: a U-Net's U in one
+        screen beats larger text), else show it at a readable zoom (0.8: 9 px captions;
+        0.55 gave 6 px): its start or, with ``idea`` (a model just opened), its first
+        screen that shows the most structure."""
         self.fit()
-        if self.zoom >= readable:
+        if self.zoom >= whole:
             return
         self.set_zoom(readable / self.zoom)
         lay, rect = self.scene().layout, self.scene().sceneRect()
