@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -66,7 +67,8 @@ class FeaturePanel(QWidget):
         self.scale.currentIndexChanged.connect(self.redraw)
         self.sort = QCheckBox("sort by activation")
         self.sort.toggled.connect(self.redraw)
-        self.hover = QLabel("")
+        self.hover = QLabel("")  # its text changes as the mouse moves: no minimum from it
+        self.hover.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         controls = QHBoxLayout()
         controls.addWidget(self.scale)
         controls.addWidget(self.sort)
@@ -87,7 +89,7 @@ class FeaturePanel(QWidget):
         self.channel_box.addItem(self.channel_image)
         self.channel_hist = self.channel_view.addPlot(row=1, col=0, title="channel values")
         self.channel_hist.setMaximumHeight(130)
-        self.stats = QLabel("")
+        self.stats = QLabel("", wordWrap=True)
         self.layer_hist = pg.PlotWidget(title="layer activation histogram")
 
         right = QWidget()

@@ -64,12 +64,13 @@ class WeightsJobs:
             self.predictions.show_weights_note(False, None)
             return
         sets = catalogue.weight_sets(self.state.model.name)
-        offer = None
+        offer, detail = None, ""
         if sets:
             ws = sets[0]
-            offer = (f"Use {ws.name} ({ws.metrics_text()}; "
-                     + ("cached)" if ws.is_cached() else f"download {ws.size_text()})"))
-        self.predictions.show_weights_note(True, offer)
+            offer = f"Use {ws.name}"
+            detail = (f"{ws.metrics_text()}; "
+                      + ("cached" if ws.is_cached() else f"download {ws.size_text()}"))
+        self.predictions.show_weights_note(True, offer, detail)
 
     def _demo_meta(self) -> dict | None:
         from ..assets import RESOURCES

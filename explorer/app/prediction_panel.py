@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -49,7 +50,10 @@ class PredictionPanel(QWidget):
         self.result = None
         self.labels: tuple[str, ...] = ()
         self.picture = QLabel(EMPTY, alignment=Qt.AlignCenter)
-        self.picture.setMinimumSize(240, 200)
+        # a label's minimum is its pixmap's size: ignored, so the dock (and the window)
+        # can get narrow; redraw() scales the picture to whatever room it gets
+        self.picture.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
+        self.picture.setMinimumSize(160, 120)
         self.picture.setWordWrap(True)
         self.bars = QWidget()
         self.bars_layout = QVBoxLayout(self.bars)
@@ -60,7 +64,9 @@ class PredictionPanel(QWidget):
         self.mask_only.toggled.connect(self.redraw)
         self.legend = QListWidget()
         self.legend.setMaximumHeight(150)
-        self.cam_class = QComboBox()
+        self.cam_class = QComboBox()  # ImageNet labels are long: not sized to them
+        self.cam_class.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.cam_class.setMinimumContentsLength(8)
         self.cam_button = QPushButton("Grad-CAM")
         self.cam_button.clicked.connect(
             lambda: self.gradcamRequested.emit(int(self.cam_class.currentData() or 0)))
@@ -68,13 +74,15 @@ class PredictionPanel(QWidget):
         # said plainly when the image ran through untrained weights, with the way out
         self.weights_note = QLabel(UNTRAINED, wordWrap=True)
         self.weights_note.setStyleSheet("QLabel { color: #b45309; font-weight: bold; }")
-        self.offer_button = QPushButton()
+        self.offer_button = QPushButton()  # short ("Use NAME"); the details wrap below
         self.offer_button.clicked.connect(self.publishedRequested)
+        self.offer_detail = QLabel(wordWrap=True)
         self.note_box = QWidget()
         nl = QVBoxLayout(self.note_box)
         nl.setContentsMargins(0, 0, 0, 0)
         nl.addWidget(self.weights_note)
-        nl.addWidget(self.offer_button)
+        nl.addWidget(self.offer_button, 0, Qt.AlignLeft)
+        nl.addWidget(self.offer_detail)
         seg = QHBoxLayout()
         seg.addWidget(QLabel("opacity"))
         seg.addWidget(self.opacity, 1)
@@ -111,12 +119,15 @@ class PredictionPanel(QWidget):
         self.cam_box.hide()
         self.note_box.hide()
 
-    def show_weights_note(self, untrained: bool, offer: str | None) -> None:
+    def show_weights_note(self, untrained: bool, offer: str | None, detail: str = "") -> None:
         """``untrained``: say the result means nothing; ``offer``: the button's text for
-        the model's published weights (None where there are none)."""
+        the model's published weights (None where there are none), ``detail`` what they
+        score and cost, wrapped under it (a long button text held the window wide)."""
         self.note_box.setVisible(untrained)
         self.offer_button.setVisible(untrained and offer is not None)
         self.offer_button.setText(offer or "")
+        self.offer_detail.setVisible(untrained and bool(detail))
+        self.offer_detail.setText(detail)
 
     def show_result(self, result, labels: tuple[str, ...]) -> None:
         self.result, self.labels, self.cam = result, labels, None
