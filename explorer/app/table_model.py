@@ -10,6 +10,7 @@ from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 
 from ..analysis.summary import LayerTable, Row
+from ..export.table_export import human
 from ..graph.style import shape_text
 
 COLUMNS = [("#", "index"), ("layer", "name"), ("type", "type"), ("output", "out_shape"),
@@ -86,8 +87,8 @@ class LayerTableModel(QStandardItemModel):
             return ""
         t = self.table.total
         return (f"{len(self.rows)} layers · {t['params']:,} parameters "
-                f"({t['trainable_params']:,} trainable) · {t['macs'] / 1e9:.3f} GMACs · "
-                f"{t['flops'] / 1e9:.3f} GFLOPs · activations {_bytes(t['activation_bytes'])}")
+                f"({t['trainable_params']:,} trainable) · {human(t['macs'])} MACs · "
+                f"{human(t['flops'])} FLOPs · activations {_bytes(t['activation_bytes'])}")
 
 
 def _inside(view, name: str) -> str:
