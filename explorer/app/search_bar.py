@@ -20,7 +20,10 @@ class SearchBar(QWidget):
         self.box = QLineEdit(placeholderText="Find layer (Ctrl+F)", clearButtonEnabled=True,
                              toolTip="a name or type, or attributes: groups>1 kernel=5 "
                                      "type=Conv2d stride=2 params>1e6")
-        self.box.setMaximumWidth(220)
+        # Wide enough for its own example query with the clear button beside it.
+        self.box.setMinimumWidth(self.box.fontMetrics().horizontalAdvance(
+            "type=Conv2d stride=2 groups>1") + 40)
+        self.box.setMaximumWidth(self.box.minimumWidth() + 80)
         self.box.textChanged.connect(state.find)
         self.box.returnPressed.connect(self.find_next)
         self.next_button = QPushButton("Next")
