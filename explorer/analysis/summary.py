@@ -55,6 +55,10 @@ class Row:
     family: str
     folded: bool = False
     count: int = 1
+    label: str = ""  # what the table shows: a folded run as the graph names it ("a … b ×2")
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.name
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -143,7 +147,7 @@ def summarize(source: str | nn.Module | LayerGraph, input_shape: tuple[int, ...]
             share=d["flops"] / total_flops if total_flops else 0.0,
             family=fams.pop() if len(fams) == 1 else ("block" if d.get("folded") else
                                                       family(d["op"])),
-            folded=bool(d.get("folded")), count=d.get("count", 1)))
+            folded=bool(d.get("folded")), count=d.get("count", 1), label=_label(n, d)))
     if graph.unused:
         rows.append(Row(UNUSED_ROW, ", ".join(sorted({p.split(".")[0] for p in graph.unused})),
                         (), (), sum(p for p, _ in graph.unused.values()),
@@ -162,6 +166,14 @@ def summarize(source: str | nn.Module | LayerGraph, input_shape: tuple[int, ...]
         "activation_bytes": sum(r.activation_bytes for r in rows),
     }
     return LayerTable(graph.model, graph.input_shape, str(dtype)[6:], rows, total, by_family)
+
+
+def _label(node: str, data: dict[str, Any]) -> str:
+    """A node's name, or a run of repeated blocks in the graph's own words."""
+    from ..graph.style import node_label
+
+    count = data.get("count", 1)
+    return f"{node_label(node, data)[1]} ×{count}" if count > 1 else node
 
 
 def _numel(shapes) -> int:

@@ -62,7 +62,8 @@ class LayerTableModel(QStandardItemModel):
                     value = _inside(view, row.name)
                 else:
                     value = i if key == "index" else getattr(row, key)
-                item = QStandardItem(_text(key, value))
+                shown = row.label if key == "name" else _text(key, value)  # a run: "a … b ×2"
+                item = QStandardItem(shown)
                 item.setEditable(False)
                 sort = value if isinstance(value, (int, float, str)) else (
                     value[-1] if value else 0)
