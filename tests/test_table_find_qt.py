@@ -24,3 +24,35 @@ def test_find_box_shows_its_example_query(qtbot, window):
     qtbot.waitUntil(lambda: box.isVisible())
     needed = box.fontMetrics().horizontalAdvance(box.text())
     assert box.width() - 30 >= needed  # room for the margins and the clear button
+
+
+def test_a_folded_run_reads_as_a_run_and_filters_by_any_member(qtbot, window):
+    """Was: the row read "Mixed_6c" (with Mixed_6d's parameters too), and filtering for
+    "Mixed_6d" showed only that "Mixed_6c" row."""
+    load(qtbot, window, "inception_v3")
+    table = window.table
+    i = table.model.row_of("Mixed_6c")
+    assert table.model.item(i, 1).text() == "Mixed_6c … Mixed_6d ×2"
+    table.filter.setText("Mixed_6d")
+    shown = [table.proxy.index(r, 1).data() for r in range(table.proxy.rowCount())]
+    assert shown == ["Mixed_6c … Mixed_6d ×2"]
+
+
+def test_the_layer_dock_fits_its_default_width(qtbot, window):
+    """Was: at ~250 px a convolution's filter image, its caption and the "defined in"
+    path made the dock's content wider than the dock (cut at the right, scrollbar)."""
+    from PySide6.QtCore import QRectF, Qt
+
+    load(qtbot, window, "resnet18")
+    window.resizeDocks([window.docks["inspector"]], [250], Qt.Horizontal)
+    window.reveal("layer2.0.conv2")
+    dock = window.inspector
+    qtbot.waitUntil(lambda: dock.filters.grid is not None and dock.filters.isVisible())
+    qtbot.waitUntil(lambda: dock.width() <= 300)
+    body, room = dock.widget(), dock.viewport().width()
+    assert body.width() <= room and not dock.horizontalScrollBar().isVisible()
+    assert dock.source.text() and dock.source.width() <= room
+    canvas = dock.filters.canvas
+    shown = canvas.mapFromScene(dock.filters.image.sceneBoundingRect()).boundingRect()
+    assert QRectF(canvas.rect()).adjusted(-1, -1, 1, 1).contains(QRectF(shown))
+    assert dock.tensors.width() <= room

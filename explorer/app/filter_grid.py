@@ -13,9 +13,10 @@ pg.setConfigOptions(imageAxisOrder="row-major")  # numpy rows are image rows
 class FilterGridView(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.caption = QLabel("")
+        self.caption = QLabel("", wordWrap=True)
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setFixedHeight(200)
+        self.canvas.setMinimumWidth(60)  # it follows the dock's width: resizeEvent refits
         self.box = self.canvas.addViewBox(lockAspect=True, invertY=True)
         self.box.setMouseEnabled(False, False)
         self.image = pg.ImageItem()
@@ -39,3 +40,9 @@ class FilterGridView(QWidget):
         more = f" (first {grid.shown} of {grid.total})" if grid.shown < grid.total else ""
         self.caption.setText(f"{grid.shown} {kh}×{kw} {kind}{more}, each scaled to its range")
         self.box.autoRange(padding=0.02)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802  (Qt's name)
+        """Fit the whole grid to the new width (the view keeps its old range otherwise)."""
+        super().resizeEvent(event)
+        if self.grid is not None:
+            self.box.autoRange(padding=0.02)

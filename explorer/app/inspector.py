@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QTextDocumentFragment
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -79,6 +79,8 @@ class Inspector(QScrollArea):
         body = QWidget()
         self.setWidget(body)
         self.setWidgetResizable(True)
+        # The content follows the dock's width (text wraps, the filters scale), never wider.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.title = QLabel("Select a layer in the graph or the table.", wordWrap=True)
         self.about = QLabel(wordWrap=True, openExternalLinks=False)
         self.about.linkActivated.connect(self.open_lesson)
@@ -158,7 +160,8 @@ class Inspector(QScrollArea):
             rows["motifs"] = motif_text(data["motifs"])
         self._fill_form(rows)
         src = info.source
-        self.source.setText("" if src is None else f"defined in {src.file}:{src.line}")
+        self.source.setText("" if src is None else
+                            f"defined in {_breakable(src.file)}:{src.line}")
         self.open_button.setVisible(src is not None and src.user)
         self._fill_tensors(info.tensors)
         self._show_activation(info)
@@ -168,7 +171,8 @@ class Inspector(QScrollArea):
         if self.info is None:
             return ""
         labels = (self.title, self.about, self.source, self.activation)
-        texts = [QTextDocumentFragment.fromHtml(w.text()).toPlainText() for w in labels]
+        texts = [QTextDocumentFragment.fromHtml(w.text()).toPlainText().replace(_BREAK, "")
+                 for w in labels]
         return "\n".join([*texts[:2], *(f"{k}: {v}" for k, v in self.fields.items()),
                           *texts[2:]])
 
@@ -177,7 +181,7 @@ class Inspector(QScrollArea):
             self.form.removeRow(0)
         self.fields = rows
         for key, text in rows.items():
-            value = QLabel(text)
+            value = QLabel(text, wordWrap=True)
             value.setObjectName(f"field_{key}")
             self.form.addRow(f"{key}", value)
 
@@ -290,6 +294,14 @@ class Inspector(QScrollArea):
             return
         self.model_info_dialog = ModelInfoDialog(self.state, self.window())
         self.model_info_dialog.open()
+
+
+_BREAK = "\u200b"  # a zero-width space: where a long path may wrap
+
+
+def _breakable(path: str) -> str:
+    """A path that wraps at its separators in a narrow dock (a label breaks only at spaces)."""
+    return path.replace("/", "/" + _BREAK).replace("\\", "\\" + _BREAK)
 
 
 def _submodule(module, path: str):
