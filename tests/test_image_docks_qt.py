@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 from apphelpers import TIMEOUT, gradient_png, load, wait_idle  # noqa: E402
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 
@@ -37,3 +37,47 @@ def test_image_docks_can_get_narrow_after_an_image_ran(qtbot, window, tmp_path):
                    panel.cam_button, panel.cam_class):
         right = widget.mapTo(panel, widget.rect().topRight()).x()
         assert right <= panel.width(), widget  # nothing cut off at the dock's right edge
+def test_side_plots_have_a_readable_height(qtbot, window, tmp_path):
+    """Was: at the default bottom-dock height the channel's and the layer's histograms
+    shared the side column and got ~15 px of plot each, their count labels overlapping."""
+    load(qtbot, window, "resnet18")
+    run_image(qtbot, window, gradient_png(tmp_path / "g.png"))
+    panel = window.inference.features
+    window.docks["features"].raise_()
+    qtbot.waitUntil(lambda: panel.isVisible(), timeout=TIMEOUT)
+    for plot in (panel.channel_hist, panel.layer_hist):
+        item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
+        if hasattr(panel, "side_tabs"):
+            panel.side_tabs.setCurrentWidget(plot)
+            QApplication.processEvents()
+        assert item.getViewBox().sceneBoundingRect().height() >= 50, plot
+
+
+def test_clicking_a_tile_opens_that_channel_large(qtbot, window, tmp_path):
+    """Was: a click only changed the stats line; no one-channel view opened."""
+    load(qtbot, window, "resnet18")
+    run_image(qtbot, window, gradient_png(tmp_path / "g.png"))
+    window.state.select("layer1.0.conv1")
+    panel = window.inference.features
+    qtbot.waitUntil(lambda: panel.name == "layer1.0.conv1" and panel.act is not None,
+                    timeout=TIMEOUT)
+    window.docks["features"].raise_()
+    qtbot.waitUntil(lambda: panel.grid_view.isVisible(), timeout=TIMEOUT)
+    # the centre of the second tile, in scene coordinates of the grid's view
+    ch = int(panel.order[1])
+    h, w = panel.cell
+    scene = panel.grid_box.mapViewToScene(QPointF(w + (w - 1) / 2, (h - 1) / 2))
+    pos = panel.grid_view.mapFromScene(scene)
+    qtbot.mouseClick(panel.grid_view.viewport(), Qt.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: panel.detail_view.isVisible(), timeout=TIMEOUT)
+    assert panel.current_channel == ch
+    assert not panel.grid_view.isVisible()  # the one map takes the grid's place
+    assert f"channel {ch}" in panel.detail_title.text()
+    assert f"channel {ch}:" in panel.stats.text()  # its statistics beside it
+    assert panel.detail_image.image.shape == panel.act[ch].shape
+    assert panel.detail_view.height() >= panel.height() // 2
+    box = panel.detail_image.sceneBoundingRect()  # the map itself is shown large
+    assert box.height() >= 0.8 * panel.detail_view.height()
+    qtbot.mouseClick(panel.back, Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.grid_view.isVisible(), timeout=TIMEOUT)
+    assert not panel.detail_view.isVisible()

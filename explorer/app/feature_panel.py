@@ -1,19 +1,24 @@
 """Feature maps of the selected layer (pyqtgraph): a channel grid with a shared or
-per-channel scale, hover for channel and value, click a channel for it large with its
-histogram and statistics, sort channels by activation, and the layer's histogram."""
+per-channel scale, hover for channel and value, click a channel for it large (in the
+grid's place, with its colour scale and statistics, and a way back), sort channels by
+activation; the channel's and the layer's histograms in tabs beside it."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSizePolicy,
     QSplitter,
+    QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -47,6 +52,35 @@ def compute_maps(act, sort: bool, scale: str, aspect: float = 1.0) -> dict:
 
 
 EMPTY = "Drop an image on the window to see what each layer computes."
+SIDE_PLOT_HEIGHT = 80  # below this a histogram's axes leave no room for its bars
+
+
+def histogram_plot() -> pg.PlotWidget:
+    """A histogram readable at a bottom dock's height: no title (its tab names it),
+    major ticks only on the count axis (the minor ones overlapped)."""
+    plot = pg.PlotWidget()
+    plot.setMinimumHeight(SIDE_PLOT_HEIGHT)
+    plot.setMouseEnabled(x=True, y=False)
+    plot.getAxis("left").setStyle(maxTickLevel=0)
+    plot.getAxis("left").setWidth(42)
+    return plot
+
+
+def image_view(with_scale: bool = False):
+    """(widget, view box, image item[, colour bar]) for a map shown at its aspect."""
+    widget = pg.GraphicsLayoutWidget()
+    widget.ci.setContentsMargins(2, 2, 2, 2)  # pyqtgraph's default 10 px of a short dock
+    box = widget.addViewBox(lockAspect=True, invertY=True)
+    image = pg.ImageItem()
+    image.setColorMap(pg.colormap.get("viridis"))
+    box.addItem(image)
+    if not with_scale:
+        return widget, box, image
+    bar = pg.ColorBarItem(values=(0, 1), width=14, colorMap=pg.colormap.get("viridis"),
+                          interactive=False)
+    bar.setImageItem(image)
+    widget.addItem(bar, row=0, col=1)
+    return widget, box, image, bar
 
 
 class FeaturePanel(QWidget):
@@ -57,8 +91,11 @@ class FeaturePanel(QWidget):
         self.compute = compute
         self.act: np.ndarray | None = None
         self.order: np.ndarray | None = None
+        self.name = ""
         self.cols = 1
         self.cell = (1, 1)
+        self.current_channel = 0
+        self.shown_name = ""
         self.title = QLabel(EMPTY)
         self.title.setWordWrap(True)
         self.scale = QComboBox()
@@ -69,46 +106,57 @@ class FeaturePanel(QWidget):
         self.sort.toggled.connect(self.redraw)
         self.hover = QLabel("")  # its text changes as the mouse moves: no minimum from it
         self.hover.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        controls = QHBoxLayout()
-        controls.addWidget(self.scale)
-        controls.addWidget(self.sort)
-        controls.addWidget(self.hover, 1)
-
-        self.grid_view = pg.GraphicsLayoutWidget()
-        self.grid_box = self.grid_view.addViewBox(lockAspect=True, invertY=True)
-        self.grid_image = pg.ImageItem()
-        self.grid_image.setColorMap(pg.colormap.get("viridis"))
-        self.grid_box.addItem(self.grid_image)
+        self.grid_view, self.grid_box, self.grid_image = image_view()
         self.grid_view.scene().sigMouseMoved.connect(self._hovered)
         self.grid_view.scene().sigMouseClicked.connect(self._clicked)
+        # one channel large, in the grid's place: a person inspects one map at a time
+        self.detail_view, self.detail_box, self.detail_image, self.detail_bar = image_view(
+            with_scale=True)
+        self.detail_view.scene().sigMouseMoved.connect(self._hovered_detail)
+        self.back = QPushButton("◀ All channels")
+        self.back.setToolTip("Back to the grid of every channel (Esc)")
+        self.back.clicked.connect(self.show_grid)
+        # Esc within this panel only: elsewhere it belongs to the focused widget
+        QShortcut(QKeySequence(Qt.Key_Escape), self, self.show_grid,
+                  context=Qt.WidgetWithChildrenShortcut)
+        self.detail_title = QLabel("")
+        self.back.hide()
+        self.detail_title.hide()
+        controls = QHBoxLayout()  # the grid's controls, or the way back from one channel
+        for widget in (self.back, self.detail_title, self.scale, self.sort):
+            controls.addWidget(widget)
+        controls.addWidget(self.hover, 1)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.grid_view)
+        self.pages.addWidget(self.detail_view)
 
-        self.channel_view = pg.GraphicsLayoutWidget()
-        self.channel_box = self.channel_view.addViewBox(lockAspect=True, invertY=True)
-        self.channel_image = pg.ImageItem()
-        self.channel_image.setColorMap(pg.colormap.get("viridis"))
-        self.channel_box.addItem(self.channel_image)
-        self.channel_hist = self.channel_view.addPlot(row=1, col=0, title="channel values")
-        self.channel_hist.setMaximumHeight(130)
+        self.channel_hist = histogram_plot()
+        self.layer_hist = histogram_plot()
+        self.side_tabs = QTabWidget()
+        self.side_tabs.setDocumentMode(True)
+        self.side_tabs.addTab(self.channel_hist, "Channel values")
+        self.side_tabs.addTab(self.layer_hist, "Layer histogram")
         self.stats = QLabel("", wordWrap=True)
-        self.layer_hist = pg.PlotWidget(title="layer activation histogram")
-
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.channel_view, 1)
+        rl.addWidget(self.side_tabs, 1)
         rl.addWidget(self.stats)
-        rl.addWidget(self.layer_hist, 1)
         split = QSplitter(Qt.Horizontal)
-        split.addWidget(self.grid_view)
+        split.addWidget(self.pages)
         split.addWidget(right)
         split.setSizes([600, 300])
-        split.setStretchFactor(0, 3)  # the grid is the panel's main thing
+        split.setStretchFactor(0, 3)  # the maps are the panel's main thing
         split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.title)
         layout.addLayout(controls)
-        layout.addWidget(split, 1)  # the grid gets the panel's whole height
+        layout.addWidget(split, 1)  # the maps get the panel's whole height
+
+    def side_plots(self) -> list[pg.PlotWidget]:
+        return [self.channel_hist, self.layer_hist]
 
     def clear(self) -> None:
         """Nothing to show (a new model): no maps, no readout of the old one."""
@@ -117,7 +165,8 @@ class FeaturePanel(QWidget):
         self.hover.setText("")
         self.stats.setText("")
         self.grid_image.clear()
-        self.channel_image.clear()
+        self.detail_image.clear()
+        self.show_grid()
         self.channel_hist.clear()
         self.layer_hist.clear()
 
@@ -132,6 +181,11 @@ class FeaturePanel(QWidget):
             self.show_maps(compute_maps(*job))
 
     def show_maps(self, maps: dict) -> None:
+        # a re-sort or re-scale of the layer keeps the channel open; another layer's
+        # channel of that number is another thing: back to its grid
+        keep = self.detail_open() and maps["act"].shape[0] == len(self.act) and (
+            self.shown_name == self.name)
+        self.shown_name = self.name
         a = maps["act"]
         self.act, self.order, self.cols, self.stats_all = (a, maps["order"], maps["cols"],
                                                            maps["stats"])
@@ -148,7 +202,11 @@ class FeaturePanel(QWidget):
         h, w = maps["full"]
         self.grid_image.setRect(0, 0, w, h)  # view units stay full-resolution pixels
         self.grid_box.autoRange()
-        self.show_channel(int(self.order[0]) if len(self.order) else 0)
+        if keep:
+            self.open_channel(self.current_channel)
+        else:
+            self.show_grid()
+            self.show_channel(int(self.order[0]) if len(self.order) else 0)
 
     def redraw(self) -> None:
         if self.act is not None:
@@ -174,23 +232,66 @@ class FeaturePanel(QWidget):
             self.hover.setText(f"channel {ch}  ({x}, {y}) = {self.act[ch, y, x]:.4g}")
 
     def _clicked(self, event) -> None:
+        if event.button() != Qt.LeftButton:
+            return  # the right button opens pyqtgraph's menu
         p = self.grid_box.mapSceneToView(event.scenePos())
         ch = self.channel_at(p.x(), p.y())
         if ch is not None:
-            self.show_channel(ch)
+            self.open_channel(ch)
+
+    def _hovered_detail(self, pos) -> None:
+        if self.act is None or not self.detail_open():
+            return
+        p = self.detail_box.mapSceneToView(pos)
+        y, x, ch = int(p.y()), int(p.x()), self.current_channel
+        inside = 0 <= y < self.act.shape[1] and 0 <= x < self.act.shape[2]
+        self.hover.setText(f"channel {ch}  ({x}, {y}) = {self.act[ch, y, x]:.4g}"
+                           if inside else "")
 
     def show_channel(self, ch: int) -> None:
+        """``ch``'s histogram and statistics beside the maps (the grid stays)."""
         if self.act is None:
             return
         m = self.act[ch]
-        self.channel_image.setImage(m)
-        self.channel_box.autoRange()
         hist, edges = np.histogram(m.reshape(-1), bins=40)
         self.channel_hist.clear()
         self.channel_hist.plot(edges, hist, stepMode="center", fillLevel=0,
                                brush=(214, 39, 40, 120))
-        stats = self.stats_all
-        self.stats.setText(f"channel {ch}: mean {stats['mean'][ch]:.4g}, max "
-                           f"{stats['max'][ch]:.4g}, min {stats['min'][ch]:.4g}, "
-                           f"sparsity {100 * stats['sparsity'][ch]:.1f}%")
+        self.stats.setText(f"channel {ch}: {self.stats_text(ch)}")
         self.current_channel = ch
+
+    def stats_text(self, ch: int) -> str:
+        s = self.stats_all
+        return (f"mean {s['mean'][ch]:.4g}, max {s['max'][ch]:.4g}, min {s['min'][ch]:.4g}, "
+                f"sparsity {100 * s['sparsity'][ch]:.1f}%")
+
+    def open_channel(self, ch: int) -> None:
+        """``ch`` large in the grid's place, on its own colour scale, its histogram in
+        the side tab; Back (or Esc) returns to the grid."""
+        if self.act is None:
+            return
+        self.show_channel(ch)
+        m = self.act[ch]
+        lo, hi = float(np.nanmin(m)), float(np.nanmax(m))
+        self.detail_bar.setLevels((lo, hi if hi > lo else lo + 1e-6))
+        self.detail_image.setImage(m)
+        self.detail_box.autoRange(padding=0.02)
+        self.detail_title.setText(f"<b>channel {ch}</b> ({m.shape[1]}×{m.shape[0]})")
+        self.pages.setCurrentWidget(self.detail_view)
+        self._show_controls(detail=True)
+        self.side_tabs.setCurrentWidget(self.channel_hist)
+
+    def detail_open(self) -> bool:
+        return self.pages.currentWidget() is self.detail_view
+
+    def show_grid(self) -> None:
+        self.pages.setCurrentWidget(self.grid_view)
+        self._show_controls(detail=False)
+
+    def _show_controls(self, detail: bool) -> None:
+        """One channel has its own scale and no order: the grid's controls give their
+        row to the way back (the maps keep the panel's height)."""
+        self.back.setVisible(detail)
+        self.detail_title.setVisible(detail)
+        self.scale.setVisible(not detail)
+        self.sort.setVisible(not detail)
