@@ -220,14 +220,15 @@ class ViewState:
         return self.search.current
 
     def _searched(self, text: str) -> Search:
-        """Every layer of the whole graph matching the query: plain words match a name or
-        a type, ``key OP value`` an attribute (``groups>1``; explorer.analysis.query)."""
+        """Every layer of the whole graph matching the query: plain words match a name, a
+        type or a box's caption, ``key OP value`` an attribute (``groups>1``); blocks match
+        by type and caption (explorer.analysis.query)."""
         from .analysis.query import QueryError, find
 
         if not text or self.model is None:
             return Search(text)
         try:
-            return Search(text, tuple(find(self.model.graph.nx, text)))
+            return Search(text, tuple(find(self.model.graph, text)))
         except QueryError as exc:
             return Search(text, error=str(exc))
 

@@ -41,3 +41,41 @@ def test_find_reaches_a_run_by_its_later_members(inception):
     graph, spec = inception
     hits = find(graph.nx, "Mixed_6d")
     assert hits and set(hits) <= set(fold(graph, spec).nx.nodes["Mixed_6c"]["members"])
+
+
+INCEPTION_BLOCKS = ["Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c",
+                    "Mixed_6d", "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c"]
+
+
+def test_find_matches_the_blocks_module_types(inception):
+    """Was: "Inception" and "type=Inception" found 0; eleven boxes are inception modules."""
+    from explorer.analysis.query import find
+
+    graph, _ = inception
+    assert find(graph, "Inception") == INCEPTION_BLOCKS
+    assert find(graph, "type=Inception") == INCEPTION_BLOCKS
+    assert find(graph, "type=InceptionC") == ["Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e"]
+    assert "Mixed_5b" not in find(graph, "type!=Inception")
+    assert find(graph, "type=Incep") == []  # a variant is a letter or number, not a cut
+
+
+def test_find_matches_what_the_boxes_read(inception):
+    """Was: "7×1" found 0 although labels read "7×1 conv"; block captions were unseen."""
+    from explorer.analysis.query import find
+
+    graph, spec = inception
+    hits = find(graph, "7×1")
+    assert hits and hits == find(graph, "7x1")
+    assert all(node_label(h, graph.nx.nodes[h])[0].startswith("7×1 conv") for h in hits)
+    view = fold(graph, spec).nx
+    captioned = [n for n, d in view.nodes(data=True) if d.get("folded")
+                 and "inception: 4 branches" in node_label(n, d)[0]]
+    assert captioned and set(captioned) <= set(find(graph, "inception: 4 branches"))
+
+
+def test_a_block_is_found_only_where_none_of_its_layers_is(inception):
+    from explorer.analysis.query import find
+
+    graph, _ = inception
+    assert "Conv2d_1a_3x3" not in find(graph, "conv")  # its layer Conv2d_1a_3x3.conv is
+    assert find(graph, "params>1e6") == find(graph.nx, "params>1e6")  # attributes: layers

@@ -56,3 +56,20 @@ def test_the_layer_dock_fits_its_default_width(qtbot, window):
     shown = canvas.mapFromScene(dock.filters.image.sceneBoundingRect()).boundingRect()
     assert QRectF(canvas.rect()).adjusted(-1, -1, 1, 1).contains(QRectF(shown))
     assert dock.tensors.width() <= room
+
+
+def test_find_steps_through_the_inception_boxes(qtbot, window):
+    """Was: "Inception" found 0 in inception_v3, whose eleven boxes are inception modules."""
+    from apphelpers import TIMEOUT, wait_idle
+
+    load(qtbot, window, "inception_v3")
+    window.search.box.setText("Inception")
+    assert window.search.count.text().strip() == "11 found"
+    assert {"Mixed_5c", "Mixed_6c"} <= window.highlighter.lit  # folded boxes light up
+    window.search.find_next()  # Mixed_5b is open in the first view: shown folded again
+    qtbot.waitUntil(lambda: window.state.selection == "Mixed_5b", timeout=TIMEOUT)
+    assert window.state.model.view.nx.nodes["Mixed_5b"]["folded"]
+    for _ in range(6):  # ... Mixed_6c, then Mixed_6d, folded into the run "Mixed_6c ×2"
+        window.search.find_next()
+        wait_idle(qtbot, window)
+    assert window.state.selection == "Mixed_6c"

@@ -2,28 +2,38 @@
 
 Words separated by spaces must all hold. A word is either a comparison
 ``key OP value`` (OP one of = != > >= < <=) or plain text, matched case-insensitively
-as a substring of the node's name or type (what Find always did):
+as a substring of a layer's name, its type or the caption its box shows ("7×1 conv";
+``x`` stands for ``×``):
 
     groups>1            grouped and depthwise convolutions
     kernel=5            5×5 kernels (``kernel=1x7`` for a 1×7 one)
     type=Conv2d stride=2  strided convolutions
     params>1000000 layer4
+    inception           the blocks whose type or folded box says so ("inception: 4 branches")
+    type=Inception      InceptionA…E: a type matches its lettered or numbered variants
 
 Keys are the traced attributes (``in_channels``, ``kernel_size``, ``groups``, ``p``…)
 with short aliases (``kernel``, ``in``, ``out``, ``type``, ``name``), plus ``params`` and
 ``macs``. A tuple attribute (a 7×7 kernel) satisfies a single value when every element
-does. Nothing here imports torch: the graph's node data is enough.
+does. Given a LayerGraph (not only its networkx graph), a query of plain words and
+``type`` also finds blocks (modules with layers inside, as the folded view draws them) by
+their type and caption; a block is a hit only where none of its layers is (the most
+specific match wins). Nothing here imports torch: the graph's node data is enough.
 """
 
 from __future__ import annotations
 
 import operator
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
+
+if TYPE_CHECKING:
+    from ..graph.layergraph import LayerGraph
 
 ALIASES = {"kernel": "kernel_size", "k": "kernel_size", "in": "in_channels",
            "out": "out_channels", "type": "op", "op": "op", "name": "name",
@@ -46,12 +56,17 @@ class Condition:
 
     def holds(self, node: str, data: dict[str, Any]) -> bool:
         if not self.key:
-            text = self.value.lower()
-            return text in node.lower() or text in str(data.get("op", "")).lower()
+            text = self.value.lower().replace("x", "×")
+            seen = [str(data.get("op", "")), _caption(data)]
+            if data.get("kind") != "block":  # a block's name is its layers' prefix
+                seen.append(node)
+            return any(text in s.lower().replace("x", "×") for s in seen)
         have = _value_of(self.key, node, data)
         if have is None:
             return False
         compare = _OPS[self.op]
+        if self.key == "op" and self.op in ("=", "!=") and isinstance(self.value, str):
+            return _is_variant(str(have), self.value) == (self.op == "=")
         if isinstance(self.value, str) or isinstance(have, str):
             return compare(str(have).lower(), str(self.value).lower())
         if isinstance(self.value, tuple):
@@ -62,6 +77,21 @@ class Condition:
             return all(compare(float(v), float(self.value)) for v in items)
         except (TypeError, ValueError):
             return False
+
+
+def _is_variant(op: str, wanted: str) -> bool:
+    """``InceptionA`` is a variant of ``Inception`` (a letter or a number after it)."""
+    if op.lower() == wanted.lower():
+        return True
+    rest = op[len(wanted):]
+    return op.lower().startswith(wanted.lower()) and re.fullmatch(r"[A-Z]|\d+", rest) is not None
+
+
+def _caption(data: dict[str, Any]) -> str:
+    """What the node's box reads first: a block's caption, a layer's "3×3 conv, 64"."""
+    from ..graph.describe import op_caption
+
+    return data.get("caption") or ("" if data.get("kind") == "block" else op_caption(data))
 
 
 def _value_of(key: str, node: str, data: dict[str, Any]) -> Any:
@@ -105,17 +135,49 @@ def parse(query: str) -> list[Condition]:
     return conditions
 
 
-def find(graph: nx.DiGraph, query: str) -> list[str]:
+def find(graph: LayerGraph | nx.DiGraph, query: str) -> list[str]:
     """Node ids (in call order) matching every condition of ``query``; the graph's
-    input and output nodes never match an attribute."""
+    input and output nodes never match an attribute. Given a LayerGraph, blocks matched
+    by their type or caption come too (module paths, where none of their layers is a hit)."""
     conditions = parse(query)
     if not conditions:
         return []
+    g = graph if isinstance(graph, nx.DiGraph) else graph.nx
     hits = []
-    for node in sorted(graph, key=lambda n: graph.nodes[n]["order"]):
-        data = graph.nodes[node]
+    for node in sorted(g, key=lambda n: g.nodes[n]["order"]):
+        data = g.nodes[node]
         if data.get("kind") in ("input", "output") and any(c.key for c in conditions):
             continue
         if all(c.holds(node, data) for c in conditions):
             hits.append(node)
-    return hits
+    if g is graph or any(c.key not in ("", "op") for c in conditions):
+        return hits
+    covered = set(hits)
+    blocks = []
+    for path, data in sorted(_blocks(graph).items(), key=lambda b: -b[0].count(".")):
+        if covered.isdisjoint(data["members"]) and all(c.holds(path, data)
+                                                       for c in conditions):
+            blocks.append(path)  # innermost first: an outer block holding it is covered
+            covered.update(data["members"])
+    order = {n: g.nodes[n]["order"] for n in hits}
+    order.update({b: _blocks(graph)[b]["order"] for b in blocks})
+    return sorted(order, key=order.__getitem__)
+
+
+_BLOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _blocks(graph: LayerGraph) -> dict[str, dict[str, Any]]:
+    """Every block of ``graph`` as its folded node: type, caption, members (kept per graph:
+    Find runs on each key press)."""
+    from ..graph.fold import FoldSpec, fold
+
+    if graph.nx not in _BLOCKS:
+        blocks: dict[str, dict[str, Any]] = {}
+        depth = max((len(graph.hierarchy(n)) for n in graph.nx), default=1)
+        for level in range(1, depth):
+            view = fold(graph, FoldSpec(depth=level)).nx
+            blocks.update({n: d for n, d in view.nodes(data=True)
+                           if d.get("folded") and n not in blocks})
+        _BLOCKS[graph.nx] = blocks
+    return _BLOCKS[graph.nx]

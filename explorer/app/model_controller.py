@@ -129,9 +129,14 @@ class ModelController(QObject):
         p = self.state.model
         if p is None:
             return None
-        if node in p.view.nx:
-            self.state.select(node)
+        run = [n for n, d in p.view.nx.nodes(data=True) if node in (d.get("repeat_of") or ())]
+        if node in p.view.nx or run:  # a block in a run ×N is found as the run
+            self.state.select(node if node in p.view.nx else run[0])
             return None
+        if node not in p.graph.nx:  # a block Find matched by its type: show it folded
+            spec = revealing(p.spec, node.split("."))
+            spec = replace(spec, expand=spec.expand - {node}, collapse=spec.collapse | {node})
+            return self.relayout(spec, select=node)
         return self.relayout(revealing(p.spec, p.graph.hierarchy(node)), select=node)
 
     def back(self, zoom: Any = None) -> bool:

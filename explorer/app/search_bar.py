@@ -18,8 +18,9 @@ class SearchBar(QWidget):
         super().__init__(parent)
         self.state = state
         self.box = QLineEdit(placeholderText="Find layer (Ctrl+F)", clearButtonEnabled=True,
-                             toolTip="a name or type, or attributes: groups>1 kernel=5 "
-                                     "type=Conv2d stride=2 params>1e6")
+                             toolTip="a name, a type or what a box reads (inception, 7x1), "
+                                     "or attributes: groups>1 kernel=5 type=Conv2d stride=2 "
+                                     "params>1e6")
         # Wide enough for its own example query with the clear button beside it.
         self.box.setMinimumWidth(self.box.fontMetrics().horizontalAdvance(
             "type=Conv2d stride=2 groups>1") + 40)
