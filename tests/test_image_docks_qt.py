@@ -81,3 +81,14 @@ def test_clicking_a_tile_opens_that_channel_large(qtbot, window, tmp_path):
     qtbot.mouseClick(panel.back, Qt.LeftButton)
     qtbot.waitUntil(lambda: panel.grid_view.isVisible(), timeout=TIMEOUT)
     assert not panel.detail_view.isVisible()
+def test_sample_images_offer_the_demo_shapes(qtbot, window):
+    """Was: File ▸ Open sample image listed the photos only, not the shapes the demo
+    U-Net was trained on."""
+    from explorer.app.actions import SAMPLES
+
+    texts = [a.text() for a in window.menus[SAMPLES].actions() if not a.isSeparator()]
+    shapes = [t for t in texts if "shapes" in t]
+    assert len(shapes) >= 3, texts
+    action = next(a for a in window.menus[SAMPLES].actions() if "shapes 2" in a.text())
+    action.trigger()
+    qtbot.waitUntil(lambda: window.state.image_name == "shapes_2.png", timeout=TIMEOUT)

@@ -21,7 +21,7 @@ IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif);;"
 class FilesMixin:
     # ---------------------------------------------------------------- menus filled here
     def _fill_menus(self) -> None:
-        from ..assets import sample_images
+        from ..assets import RESOURCES, sample_images
         from ..inference.devices import available_devices
         from .actions import DEVICES, DOCKS, EXPORT_IMAGE, RECENT, SAMPLES, THEME, WEIGHTS
         from .theme import THEMES
@@ -42,6 +42,15 @@ class FilesMixin:
                     self.inference.set_device)
         for path in sample_images():
             self.menus[SAMPLES].addAction(path.stem.replace("_", " "),
+                                          functools.partial(self.inference.open_image,
+                                                            str(path)))
+        # the shapes the demo U-Net learnt (Model ▸ Load demo weights): on a photo its
+        # overlay means nothing
+        shapes = sorted((RESOURCES / "demo").glob("shapes_*.png"))
+        if shapes:
+            self.menus[SAMPLES].addSeparator()
+        for path in shapes:
+            self.menus[SAMPLES].addAction(f"{path.stem.replace('_', ' ')} (demo U-Net)",
                                           functools.partial(self.inference.open_image,
                                                             str(path)))
         self.menus[SAMPLES].setEnabled(bool(self.menus[SAMPLES].actions()))
