@@ -37,6 +37,21 @@ def test_image_docks_can_get_narrow_after_an_image_ran(qtbot, window, tmp_path):
                    panel.cam_button, panel.cam_class):
         right = widget.mapTo(panel, widget.rect().topRight()).x()
         assert right <= panel.width(), widget  # nothing cut off at the dock's right edge
+def test_a_narrow_image_dock_keeps_the_overlay_controls_usable(qtbot, window, tmp_path):
+    """Was (seen under Xvfb at 900x600): the opacity slider squeezed to its handle."""
+    load(qtbot, window, "unet_padded", options={"base_width": 4, "in_channels": 3},
+         input_shape=(1, 3, 64, 64))
+    run_image(qtbot, window, gradient_png(tmp_path / "g.png"))
+    panel = window.inference.predictions
+    window.docks["image"].raise_()
+    qtbot.waitUntil(lambda: panel.seg_box.isVisible(), timeout=TIMEOUT)
+    window.resizeDocks([window.docks["image"]], [120], Qt.Horizontal)
+    QApplication.processEvents()
+    assert panel.opacity.width() >= 60
+    right = panel.mask_only.mapTo(panel, panel.mask_only.rect().topRight()).x()
+    assert right <= panel.width()
+
+
 def test_side_plots_have_a_readable_height(qtbot, window, tmp_path):
     """Was: at the default bottom-dock height the channel's and the layer's histograms
     shared the side column and got ~15 px of plot each, their count labels overlapping."""

@@ -60,6 +60,7 @@ class PredictionPanel(QWidget):
         self.bars_layout.setContentsMargins(0, 0, 0, 0)
         self.opacity = QSlider(Qt.Horizontal, minimum=0, maximum=100, value=55)
         self.opacity.valueChanged.connect(self.redraw)
+        self.opacity.setMinimumWidth(60)  # a narrow dock squeezed it to its handle
         self.mask_only = QCheckBox("mask only")
         self.mask_only.toggled.connect(self.redraw)
         self.legend = QListWidget()
