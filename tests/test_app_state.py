@@ -354,3 +354,19 @@ def test_18_a_u_net_opens_whole(qtbot, window):
     assert view.zoom >= 0.6
     for node in ("input", "output", "enc5", "dec4.up"):
         assert seen.contains(window.panel.scene.nodes[node].sceneBoundingRect()), node
+
+
+def test_19_find_lights_found_blocks_open_folded_or_in_a_run(qtbot, window):
+    """Was: a found block lit nothing when open (Mixed_5b in the first view) or inside a
+    run ×N (Mixed_6d in "Mixed_6c … Mixed_6d ×2"); Next on such a run left a one-shot
+    "centre on it" waiting for a layout that never came."""
+    load(qtbot, window, "inception_v3")
+    window.search.box.setText("Inception")
+    qtbot.waitUntil(lambda: bool(window.highlighter.lit), timeout=TIMEOUT)
+    lit = window.highlighter.lit
+    assert "Mixed_6c" in lit  # the run holding Mixed_6d
+    assert "Mixed_5b.branch1x1" in lit  # a layer of the open Mixed_5b
+    waiting = len(window.state.events.view._handlers)
+    window.reveal("Mixed_6d")
+    assert window.state.selection == "Mixed_6c"
+    assert len(window.state.events.view._handlers) == waiting

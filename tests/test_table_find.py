@@ -79,3 +79,14 @@ def test_a_block_is_found_only_where_none_of_its_layers_is(inception):
     graph, _ = inception
     assert "Conv2d_1a_3x3" not in find(graph, "conv")  # its layer Conv2d_1a_3x3.conv is
     assert find(graph, "params>1e6") == find(graph.nx, "params>1e6")  # attributes: layers
+
+
+def test_markdown_names_a_folded_run_as_the_graph_does():
+    from explorer.analysis import summarize
+    from explorer.export.table_export import table_csv, table_markdown
+    from explorer.graph import default_spec, trace_zoo
+
+    graph = trace_zoo("inception_v3")
+    table = summarize(graph, spec=default_spec(graph))
+    assert "| Mixed_6c … Mixed_6d ×2 |" in table_markdown(table)
+    assert "\nMixed_6c," in table_csv(table)  # the CSV keeps the node's id, for programs

@@ -12,10 +12,18 @@ HALO = QColor("#ffd400")
 
 
 def visible_hits(view, hits) -> set[str]:
-    """The view's nodes that are or hold a hit."""
+    """The view's nodes that are, hold or lie inside a hit: a layer, the folded block or
+    run ×N holding it, and the drawn layers of a found block that is open."""
     wanted = set(hits)
-    return {n for n, d in view.nx.nodes(data=True)
-            if n in wanted or wanted.intersection(d.get("members") or ())}
+    inside = tuple(f"{h}." for h in wanted)  # a found block's layers and sub-blocks
+    lit = set()
+    for n, d in view.nx.nodes(data=True):
+        members = d.get("members") or ()
+        if (n in wanted or n.startswith(inside) or wanted.intersection(members)
+                or wanted.intersection(d.get("repeat_of") or ())
+                or any(m.startswith(inside) for m in members)):
+            lit.add(n)
+    return lit
 
 
 class SearchHighlighter:

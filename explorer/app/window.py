@@ -335,18 +335,24 @@ class MainWindow(FilesMixin, QMainWindow):
         self.state.select(node_id)
 
     def reveal(self, node_id: str) -> None:
-        """Select a layer anywhere in the graph and bring it into view."""
+        """Select a layer or block anywhere in the graph and bring it into view: at once
+        when it is drawn (or inside a run ×N, which is selected), else once the blocks
+        around it are unfolded."""
         def centre(_p=None) -> None:
-            self.panel.view.center_on(node_id)
+            selected = self.state.selection
+            drawn = self.state.model.view.nx
+            self.panel.view.center_on(selected if selected in drawn else node_id)
 
-        if self.state.model is not None and node_id not in self.state.model.view.nx:
-            def shown(_p) -> None:
-                self.state.events.view.disconnect(shown)
-                centre()
-            self.state.events.view.connect(shown)
-        self.models.reveal(node_id)
-        if node_id in self.state.model.view.nx:
+        if self.state.model is None:
+            return
+        if self.models.reveal(node_id) is None:
             centre()
+            return
+
+        def shown(_p) -> None:
+            self.state.events.view.disconnect(shown)
+            centre()
+        self.state.events.view.connect(shown)
 
     def focus_search(self) -> None:
         self.search.focus()

@@ -62,7 +62,7 @@ def table_markdown(table: LayerTable) -> str:
              f"MACs and activations for {counted}", "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in table.rows:
-        d = r.as_dict()
+        d = {**r.as_dict(), "name": r.label}  # a folded run as the graph names it
         cells = [_cell(k, d[k]) for k in cols]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     t, one = table.total, table.per_image
