@@ -370,3 +370,14 @@ def test_19_find_lights_found_blocks_open_folded_or_in_a_run(qtbot, window):
     window.reveal("Mixed_6d")
     assert window.state.selection == "Mixed_6c"
     assert len(window.state.events.view._handlers) == waiting
+
+
+def test_20_the_window_can_get_narrow_after_an_image_runs(qtbot, window, tmp_path):
+    """Was: 1381 px minimum width once an image had run (long labels in the Image dock,
+    then the Layer table's one-line totals), so a half screen could not hold it."""
+    load(qtbot, window, "resnet18")
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        window.inference.open_image(str(gradient_png(tmp_path / "a.png")))
+    assert window.minimumSizeHint().width() <= 900
+    window.resize(900, 600)
+    qtbot.waitUntil(lambda: window.width() <= 900, timeout=TIMEOUT)

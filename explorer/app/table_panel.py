@@ -39,6 +39,9 @@ class TablePanel(QWidget):
                                 clearButtonEnabled=True)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.totals = QLabel(self)
+        # wraps in a narrow window rather than setting its minimum width (665 px for
+        # ResNet-18's line kept the window 1110 px wide)
+        self.totals.setWordWrap(True)
         box = QVBoxLayout(self)
         box.setContentsMargins(2, 2, 2, 2)
         row = QHBoxLayout()
