@@ -290,6 +290,11 @@ def test_13_the_legend_names_only_the_edges_drawn(qtbot, window):
     assert window.panel.legend.shown_kinds() == ["data", "skip"]
     load(qtbot, window, "se_resnet50")
     assert window.panel.legend.shown_kinds() == ["data", "residual", "gate"]
+    # and the colours of the boxes drawn (QA: the box colours were explained nowhere)
+    assert window.panel.legend.shown_boxes() == ["conv", "norm", "activation", "pool",
+                                                 "linear", "merge", "block"]
+    load(qtbot, window, "lenet5")
+    assert window.panel.legend.shown_boxes() == ["conv", "activation", "pool", "linear"]
 
 
 def test_14_the_side_docks_keep_their_widths(qtbot, window):

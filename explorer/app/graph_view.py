@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..graph.first_screen import first_screen_start
-from ..graph.style import EDGE_STYLES
+from ..graph.style import EDGE_STYLES, NODE_STYLES, category
 from .graph_scene import GraphScene, NodeItem
 
 ZOOM_STEP = 1.2
@@ -164,9 +164,13 @@ class Overview(QGraphicsView):
     mouseMoveEvent = mousePressEvent
 
 
+# Box colours the legend names (input, output, reshape and "other" explain themselves).
+BOX_KINDS = ("conv", "norm", "activation", "pool", "linear", "upsample", "merge", "block")
+
+
 class Legend(QWidget):
-    """The kinds of edge drawn in the graph, with the same pens as the scene: only those
-    present (LeNet-5 has no gate to explain, U-Net's skips are named)."""
+    """The kinds of edge drawn in the graph, with the same pens as the scene, then the
+    colours of the boxes drawn: only those present (LeNet-5 has no gate to explain)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -184,15 +188,27 @@ class Legend(QWidget):
             self.entries[kind] = (swatch, label)
             swatch.hide()
             label.hide()
+        self.boxes: dict[str, QLabel] = {}
+        for kind in BOX_KINDS:
+            fill, border = NODE_STYLES[kind]
+            chip = QLabel(kind)
+            chip.setStyleSheet(f"background: {fill}; border: 1px solid {border}; "
+                               "border-radius: 3px; padding: 0 4px; color: black;")
+            layout.addWidget(chip)
+            chip.hide()
+            self.boxes[kind] = chip
         layout.addStretch(1)
         # Never wider than the graph: the docks beside keep their widths.
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
 
-    def show_layout(self, lay) -> None:
+    def show_layout(self, lay, view=None) -> None:
         kinds = lay.kinds()
         for kind, widgets in self.entries.items():
             for widget in widgets:
                 widget.setVisible(kind in kinds)
+        drawn = {category(view.nx.nodes[n]) for n in lay.boxes} if view is not None else ()
+        for kind, chip in self.boxes.items():
+            chip.setVisible(kind in drawn)
 
     def set_data_ink(self, colour: str | None) -> None:
         self.entries["data"][0].setStyleSheet(
@@ -200,6 +216,9 @@ class Legend(QWidget):
 
     def shown_kinds(self) -> list[str]:
         return [k for k, (swatch, _) in self.entries.items() if not swatch.isHidden()]
+
+    def shown_boxes(self) -> list[str]:
+        return [k for k, chip in self.boxes.items() if not chip.isHidden()]
 
 
 class GraphPanel(QWidget):
@@ -218,7 +237,8 @@ class GraphPanel(QWidget):
         self.view = GraphView(self.scene, self)
         self.overview = Overview(self.view, self)
         self.legend = Legend(self)
-        self.scene.laidOut.connect(self.legend.show_layout)
+        self.scene.laidOut.connect(
+            lambda lay: self.legend.show_layout(lay, self.scene.view_graph))
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.view, 1)
