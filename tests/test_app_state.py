@@ -386,3 +386,14 @@ def test_20_the_window_can_get_narrow_after_an_image_runs(qtbot, window, tmp_pat
     assert window.minimumSizeHint().width() <= 900
     window.resize(900, 600)
     qtbot.waitUntil(lambda: window.width() <= 900, timeout=TIMEOUT)
+
+
+def test_21_the_newest_reveal_wins(qtbot, window):
+    """Was: Next, Next quickly: the first Next's re-layout arrived last and selected its
+    own match over the one chosen since."""
+    load(qtbot, window, "inception_v3")
+    with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
+        window.reveal("Mixed_5c.branch1x1")  # inside a folded block: a re-layout
+        window.reveal("Conv2d_1a_3x3")  # drawn already: selected at once
+    assert "Mixed_5c.branch1x1" in window.state.model.view.nx  # the unfolding still came
+    assert window.state.selection == "Conv2d_1a_3x3"

@@ -73,12 +73,13 @@ class ModelController(QObject):
         direction = direction or p.direction
         graph, measure, arrangement = p.graph, self.measure, self.state.arrangement
         came_from = self.state.place(zoom) if record else None
+        selected = self.state.selection
 
         def job(progress: Progress) -> LayoutReady:
             progress.check("laying out", 0.5)
             view, lay = relayout(graph, spec, direction, measure, arrangement)
             return LayoutReady(spec, direction, view, lay, summarize(graph, spec=spec),
-                               came_from, select, restore)
+                               came_from, select, restore, selected)
 
         return self._submit(job)
 
@@ -184,10 +185,11 @@ class ModelController(QObject):
                     f"(depth {p.spec.depth or 'full'}), {p.table.total['params']:,} "
                     "parameters")
             case LayoutReady():
+                selected = self.state.selection  # before the new view may drop it
                 self.state.show_view(result.spec, result.direction, result.view,
                                      result.layout, result.table, result.came_from)
-                if result.select:
-                    self.state.select(result.select)
+                if result.select and selected == result.selected_before:
+                    self.state.select(result.select)  # unless selected since (Next, Next)
                 self.status.emit(f"{len(result.view)} nodes shown")
                 if result.restore is not None:
                     self.placeRestored.emit(result.restore)

@@ -24,6 +24,7 @@ class LayoutReady:
     came_from: Place | None
     select: str | None  # a layer to select once shown (Find unfolds to its match)
     restore: Place | None = None  # Back/Forward: the zoom to go back to once shown
+    selected_before: str | None = None  # the selection when asked: a newer one wins
 
 
 @dataclass(frozen=True)
