@@ -235,3 +235,19 @@ def test_segnet_bottleneck_carries_values_and_indices(seeds, tmp_path):
     doc = json.loads(json.dumps(graph_json(view, lay)))
     assert {"source": "enc5", "target": "dec5.unpool", "also": ["data"]}.items() <= \
         next(e for e in doc["edges"] if e["target"] == "dec5.unpool").items()
+
+
+def test_a_folded_conv_bn_relu_is_coloured_as_its_conv(seeds):
+    """Was: every folded box in the block colour, so MobileNet v1's "3×3 conv, 32, /2"
+    and Inception v3's stem did not look like the convolutions they are."""
+    from explorer.graph.style import category
+
+    mobile = fold(seeds["mobilenet_v1"], default_spec(seeds["mobilenet_v1"]))
+    assert category(mobile.node("features.0")) == "conv"
+    run = next(n for n in mobile.nx if mobile.node(n).get("count", 1) > 1)
+    assert category(mobile.node(run)) == "block"  # depthwise + pointwise: two convs
+    inception = fold(seeds["inception_v3"], default_spec(seeds["inception_v3"]))
+    assert category(inception.node("Conv2d_1a_3x3")) == "conv"
+    assert category(inception.node("Mixed_5c")) == "block"
+    resnet = fold(seeds["resnet50"], default_spec(seeds["resnet50"]))
+    assert category(resnet.node("layer3.1")) == "block"

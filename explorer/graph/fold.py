@@ -82,13 +82,22 @@ def _block_attrs(graph: LayerGraph, gid: str, nodes: list[str], group: dict) -> 
     exits = [u for u, v in g.out_edges(nodes) if group[v] != gid] or nodes[-1:]
     last = max(exits, key=lambda n: g.nodes[n]["order"])
     return dict(path=gid, op=graph.modules.get(gid, "block"), kind="block", folded=True,
-                scope=gid, order=g.nodes[nodes[0]]["order"], members=nodes,
+                tone=_tone(g, nodes), scope=gid, order=g.nodes[nodes[0]]["order"], members=nodes,
                 params=sum(g.nodes[n]["params"] for n in nodes),
                 trainable=sum(g.nodes[n]["trainable"] for n in nodes),
                 flops=sum(g.nodes[n]["flops"] for n in nodes),
                 in_shapes=list(dict.fromkeys(tuple(s) for s in inputs)),
                 out_shape=g.nodes[last]["out_shape"], out_shapes=g.nodes[last]["out_shapes"],
                 attrs={"layers": len(nodes)}, count=1)
+
+
+def _tone(g: nx.DiGraph, nodes: list[str]) -> str:
+    """The colour of a folded block: its one weighted layer's (a conv-BN-ReLU reads as the
+    conv its caption names), else "block"."""
+    weighted = [category(g.nodes[n]) for n in nodes if g.nodes[n]["params"]
+                and category(g.nodes[n]) in ("conv", "linear", "upsample")]
+    merges = any(category(g.nodes[n]) == "merge" for n in nodes)
+    return weighted[0] if len(weighted) == 1 and not merges else "block"
 
 
 def _caption(graph: LayerGraph, view: nx.DiGraph, gid: str) -> str:

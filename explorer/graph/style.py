@@ -53,7 +53,7 @@ def category(data: dict[str, Any]) -> str:
     if data.get("kind") in ("input", "output"):
         return data["kind"]
     if data.get("folded"):
-        return "block"
+        return data.get("tone", "block")  # see fold._tone
     op = data.get("op", "")
     # Upsampling first: ConvTranspose2d also contains "Conv", MaxUnpool also "Pool".
     for cat in ("upsample", "merge", "reshape", "conv", "linear", "norm", "activation", "pool"):
