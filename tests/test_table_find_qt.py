@@ -49,13 +49,17 @@ def test_the_layer_dock_fits_its_default_width(qtbot, window):
     dock = window.inspector
     qtbot.waitUntil(lambda: dock.filters.grid is not None and dock.filters.isVisible())
     qtbot.waitUntil(lambda: dock.width() <= 300)
-    body, room = dock.widget(), dock.viewport().width()
-    assert body.width() <= room and not dock.horizontalScrollBar().isVisible()
-    assert dock.source.text() and dock.source.width() <= room
-    canvas = dock.filters.canvas
-    shown = canvas.mapFromScene(dock.filters.image.sceneBoundingRect()).boundingRect()
-    assert QRectF(canvas.rect()).adjusted(-1, -1, 1, 1).contains(QRectF(shown))
-    assert dock.tensors.width() <= room
+
+    def fits() -> None:  # once the layouts and the filter box have settled (no click)
+        body, room = dock.widget(), dock.viewport().width()
+        assert body.width() <= room and not dock.horizontalScrollBar().isVisible()
+        assert dock.source.text() and dock.source.width() <= room
+        canvas = dock.filters.canvas
+        shown = canvas.mapFromScene(dock.filters.image.sceneBoundingRect()).boundingRect()
+        assert QRectF(canvas.rect()).adjusted(-1, -1, 1, 1).contains(QRectF(shown))
+        assert dock.tensors.width() <= room
+
+    qtbot.waitUntil(fits)
 
 
 def test_find_steps_through_the_inception_boxes(qtbot, window):
@@ -73,3 +77,31 @@ def test_find_steps_through_the_inception_boxes(qtbot, window):
         window.search.find_next()
         wait_idle(qtbot, window)
     assert window.state.selection == "Mixed_6c"
+
+
+def test_the_filter_grid_fits_once_shown_and_when_narrowed(qtbot):
+    """The whole grid in sight, filling its box, when the grid came before any layout
+    and after the dock is dragged narrower (the box refits by itself)."""
+    import torch
+    from PySide6.QtCore import QRectF
+
+    from explorer.analysis.layer_info import filter_grid
+    from explorer.app.filter_grid import FilterGridView
+
+    view = FilterGridView()
+    qtbot.addWidget(view)
+    view.show_grid(filter_grid(torch.randn(64, 3, 7, 7)))  # before any layout
+    view.resize(600, 260)
+    view.show()
+    qtbot.waitExposed(view)
+
+    def fits(width: int) -> None:
+        canvas = view.canvas
+        assert canvas.width() <= width
+        shown = canvas.mapFromScene(view.image.sceneBoundingRect()).boundingRect()
+        assert QRectF(canvas.rect()).adjusted(-1, -1, 1, 1).contains(QRectF(shown))
+        assert shown.width() >= canvas.width() / 2 or shown.height() >= canvas.height() / 2
+
+    qtbot.waitUntil(lambda: fits(600))
+    view.resize(200, 260)
+    qtbot.waitUntil(lambda: fits(200))

@@ -153,14 +153,15 @@ def find(graph: LayerGraph | nx.DiGraph, query: str) -> list[str]:
     if g is graph or any(c.key not in ("", "op") for c in conditions):
         return hits
     covered = set(hits)
+    every_block = _blocks(graph)
     blocks = []
-    for path, data in sorted(_blocks(graph).items(), key=lambda b: -b[0].count(".")):
+    for path, data in sorted(every_block.items(), key=lambda b: -b[0].count(".")):
         if covered.isdisjoint(data["members"]) and all(c.holds(path, data)
                                                        for c in conditions):
             blocks.append(path)  # innermost first: an outer block holding it is covered
             covered.update(data["members"])
     order = {n: g.nodes[n]["order"] for n in hits}
-    order.update({b: _blocks(graph)[b]["order"] for b in blocks})
+    order.update({b: every_block[b]["order"] for b in blocks})
     return sorted(order, key=order.__getitem__)
 
 

@@ -16,9 +16,13 @@ class FilterGridView(QWidget):
         self.caption = QLabel("", wordWrap=True)
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setFixedHeight(200)
-        self.canvas.setMinimumWidth(60)  # it follows the dock's width: resizeEvent refits
+        self.canvas.setMinimumWidth(60)  # it follows the dock's width
         self.box = self.canvas.addViewBox(lockAspect=True, invertY=True)
         self.box.setMouseEnabled(False, False)
+        # The box keeps the whole grid in sight by itself, on a new grid and on every
+        # resize of its own (an autoRange() call would switch that off).
+        self.box.setDefaultPadding(0.02)
+        self.box.enableAutoRange()
         self.image = pg.ImageItem()
         self.box.addItem(self.image)
         layout = QVBoxLayout(self)
@@ -39,10 +43,3 @@ class FilterGridView(QWidget):
         kind = "RGB filters" if grid.rgb else "filters (first input channel)"
         more = f" (first {grid.shown} of {grid.total})" if grid.shown < grid.total else ""
         self.caption.setText(f"{grid.shown} {kh}×{kw} {kind}{more}, each scaled to its range")
-        self.box.autoRange(padding=0.02)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802  (Qt's name)
-        """Fit the whole grid to the new width (the view keeps its old range otherwise)."""
-        super().resizeEvent(event)
-        if self.grid is not None:
-            self.box.autoRange(padding=0.02)

@@ -108,12 +108,17 @@ class EdgeItem(QGraphicsPathItem):
         shape = shape_text(edge.shape) if edge.shape else ""
         self.setToolTip(f"{edge.kind}: {edge.source} → {edge.target}<br>{shape}")
 
-
-    def set_colour(self, colour: QColor) -> None:
-        pen = self.pen()
-        pen.setColor(colour)
-        self.setPen(pen)
-        self.head.setBrush(colour)
+    def ink(self, kind: str, colour: QColor) -> None:
+        """Draw the lines of ``kind`` (the edge's own with its head, or one it carries
+        beneath) in ``colour``."""
+        lines = [line for k, line in self.under if k == kind]
+        if self.kind == kind:
+            lines.append(self)
+            self.head.setBrush(colour)
+        for line in lines:
+            pen = line.pen()
+            pen.setColor(colour)
+            line.setPen(pen)
 
 
 def _arrow_head(p0, p1, size: float = 7.0) -> QPolygonF:
@@ -167,13 +172,7 @@ class GraphScene(QGraphicsScene):
     def _ink_edges(self, colour: str | None) -> None:
         ink = QColor(colour or EDGE_STYLES["data"][0])
         for edge in self.edges:
-            if edge.kind == "data":
-                edge.set_colour(ink)
-            for kind, line in edge.under:
-                if kind == "data":
-                    pen = line.pen()
-                    pen.setColor(ink)
-                    line.setPen(pen)
+            edge.ink("data", ink)
 
     @contextmanager
     def plain(self):

@@ -142,10 +142,8 @@ class Overview(QGraphicsView):
         self._follow()
 
     def _follow(self) -> None:
-        if self.transform().m11() > MIN_OVERVIEW:  # the whole graph is in sight
-            self.viewport().update()
-            return
-        self.centerOn(self.main.mapToScene(self.main.viewport().rect().center()))
+        if self.transform().m11() <= MIN_OVERVIEW:  # a stretch: keep the view's middle
+            self.centerOn(self.main.mapToScene(self.main.viewport().rect().center()))
         self.viewport().update()
 
     def resizeEvent(self, event) -> None:
@@ -168,6 +166,10 @@ class Overview(QGraphicsView):
 BOX_KINDS = ("conv", "norm", "activation", "pool", "linear", "upsample", "merge", "block")
 
 
+def _stroke(colour: str) -> str:
+    return f"color: {colour}; font-weight: bold;"
+
+
 class Legend(QWidget):
     """The kinds of edge drawn in the graph, with the same pens as the scene, then the
     colours of the boxes drawn: only those present (LeNet-5 has no gate to explain)."""
@@ -179,7 +181,7 @@ class Legend(QWidget):
         self.entries: dict[str, tuple[QLabel, QLabel]] = {}
         for kind, (colour, _, dash, text) in EDGE_STYLES.items():
             swatch = QLabel("━━" if not dash else "╍╍")
-            swatch.setStyleSheet(f"color: {colour}; font-weight: bold;")
+            swatch.setStyleSheet(_stroke(colour))
             label = QLabel(text)
             label.setToolTip(f"{kind} edges")
             layout.addWidget(swatch)
@@ -211,8 +213,7 @@ class Legend(QWidget):
             chip.setVisible(kind in drawn)
 
     def set_data_ink(self, colour: str | None) -> None:
-        self.entries["data"][0].setStyleSheet(
-            f"color: {colour or EDGE_STYLES['data'][0]}; font-weight: bold;")
+        self.entries["data"][0].setStyleSheet(_stroke(colour or EDGE_STYLES["data"][0]))
 
     def shown_kinds(self) -> list[str]:
         return [k for k, (swatch, _) in self.entries.items() if not swatch.isHidden()]

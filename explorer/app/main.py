@@ -8,7 +8,7 @@ import platform
 import sys
 import time
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QPoint, QTimer
 
 START = time.perf_counter()
 APP = "Architecture Explorer"
@@ -162,10 +162,9 @@ def launch(argv: list[str] | None = None) -> int:
     def first_graph(_name: str) -> None:
         window.shown.disconnect(first_graph)
         if os.environ.get("EXPLORER_REPORT_STARTUP"):
-            panel = window.panel.geometry().translated(window.panel.parentWidget().mapTo(
-                window, window.panel.parentWidget().rect().topLeft()))
-            print(f"first graph shown at {time.time():.3f} (graph panel {panel.width()}x"
-                  f"{panel.height()}+{panel.x()}+{panel.y()} in the window)", flush=True)
+            where, size = window.panel.mapTo(window, QPoint(0, 0)), window.panel.size()
+            print(f"first graph shown at {time.time():.3f} (graph panel {size.width()}x"
+                  f"{size.height()}+{where.x()}+{where.y()} in the window)", flush=True)
         if os.environ.get("EXPLORER_QUIT_AFTER_LOAD"):  # start-up timings: quit once drawn
             QTimer.singleShot(0, app.quit)
 

@@ -38,5 +38,4 @@ def first_screen_start(lay: Layout, screen: float) -> float:
         return len({kind for lo, hi, kind in spans if lo < end and hi > start})
 
     starts = {0.0} | {moved_to(lo, hi) for lo, hi, _ in spans}
-
     return min(starts, key=lambda s: (-kinds_seen(s), s))

@@ -94,9 +94,9 @@ def _block_attrs(graph: LayerGraph, gid: str, nodes: list[str], group: dict) -> 
 def _tone(g: nx.DiGraph, nodes: list[str]) -> str:
     """The colour of a folded block: its one weighted layer's (a conv-BN-ReLU reads as the
     conv its caption names), else "block"."""
-    weighted = [category(g.nodes[n]) for n in nodes if g.nodes[n]["params"]
-                and category(g.nodes[n]) in ("conv", "linear", "upsample")]
-    merges = any(category(g.nodes[n]) == "merge" for n in nodes)
+    kinds = [(category(g.nodes[n]), g.nodes[n]["params"]) for n in nodes]
+    weighted = [k for k, params in kinds if params and k in ("conv", "linear", "upsample")]
+    merges = any(k == "merge" for k, _ in kinds)
     return weighted[0] if len(weighted) == 1 and not merges else "block"
 
 
