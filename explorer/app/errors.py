@@ -38,6 +38,8 @@ def _describe(exc: BaseException) -> str:
             return f"{name}: {reason}"
         case KeyError():
             return f"Not found: {exc.args[0] if exc.args else exc}"
+        case _ if _is_ours(exc):  # a device's failure, already one line naming it
+            return str(exc)
         case _:
             if _is_out_of_memory(exc):
                 return ("The device ran out of memory: " + str(exc).splitlines()[0][:200])
@@ -45,10 +47,17 @@ def _describe(exc: BaseException) -> str:
             return text.splitlines()[0] if len(text) > 2000 else text
 
 
-def _is_out_of_memory(exc: BaseException) -> bool:
-    import torch
+def _is_ours(exc: BaseException) -> bool:
+    from ..inference.failures import DeviceError, OutOfMemory
 
-    return isinstance(exc, torch.OutOfMemoryError)
+    return isinstance(exc, (DeviceError, OutOfMemory))
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    """However torch says it (an AcceleratorError while CUDA initialises, too)."""
+    from ..inference.failures import out_of_memory
+
+    return out_of_memory(exc, "") is not None
 
 
 def user_frame(exc: BaseException) -> tuple[str, int] | None:

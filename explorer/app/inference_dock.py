@@ -19,7 +19,7 @@ from ..viewstate import LiveModel, ModelKey, ViewState, Weights
 from .feature_panel import FeaturePanel
 from .inference_weights import WeightsJobs, _build, published_set
 from .prediction_panel import PredictionPanel
-from .results import CamReady, ImageDecoded, ImageRan, OutOfMemoryOn, WeightsLoaded
+from .results import CamReady, DeviceFailed, ImageDecoded, ImageRan, WeightsLoaded
 from .workers import Runner
 
 
@@ -124,7 +124,8 @@ class InferenceController(WeightsJobs, QObject):
         p = self.state.model
         if p is None or self.state.image is None:
             return None
-        from ..inference.runner import out_of_memory, run_image
+        from ..inference.failures import device_failure, move_model
+        from ..inference.runner import run_image
 
         key, model, weights = self._live_for_job()
         info, graph, image, device = p.info, p.graph, self.state.image, self.device
@@ -136,16 +137,16 @@ class InferenceController(WeightsJobs, QObject):
             progress.check("loading the model", 0.1)
             live = LiveModel(key, model if model is not None else _build(name, options),
                              weights)
-            live.module.to(device)
-            progress.check("running the image", 0.4)
             try:
+                move_model(live.module, device)
+                progress.check("running the image", 0.4)
                 return ImageRan(live, run_image(live.module, info, graph, image, "all",
                                                 device, recipe=recipe, labels=labels))
-            except Exception as exc:
-                oom = out_of_memory(exc, device)
-                if oom is None:
+            except (RuntimeError, MemoryError) as exc:  # a full card, a broken driver
+                failure = device_failure(exc, device)
+                if failure is None:
                     raise
-                return OutOfMemoryOn(live, oom)
+                return DeviceFailed(live, failure)
 
         self.status.emit(f"Running {self.state.image_name} through {name}…")
         return self.runner.submit(job)
@@ -158,7 +159,7 @@ class InferenceController(WeightsJobs, QObject):
                 self._before = None
                 self.state.set_live(live)
                 self._show_result(payload)
-            case OutOfMemoryOn(live=live, error=error):
+            case DeviceFailed(live=live, error=error):
                 self.state.set_live(live)
                 self._offer_cpu(error)
             case WeightsLoaded(live=live, message=message, warning=warning):
@@ -241,15 +242,16 @@ class InferenceController(WeightsJobs, QObject):
         self.run()
 
     def _offer_cpu(self, error) -> None:
-        """Out of memory (an inference.runner.OutOfMemory): on another device, offer the
-        CPU; on the CPU itself there is nowhere else to go, so it is a plain error."""
-        import torch
+        """Out of memory or a failed driver (inference.failures): on a GPU, offer the CPU;
+        on the CPU itself there is nowhere else to go, so it is a plain error."""
+        from ..inference.failures import OutOfMemory, on_gpu
 
-        if torch.device(error.device).type == "cpu":
+        if not on_gpu(error):
             self._drop_new_image()
             self.failed.emit(error)
             return
-        answer = QMessageBox.question(self.features.window(), "Out of memory",
+        title = "Out of memory" if isinstance(error, OutOfMemory) else "The device failed"
+        answer = QMessageBox.question(self.features.window(), title,
                                       f"{error}\nRun it on the CPU?")
         if answer == QMessageBox.Yes:
             self.set_device("cpu")
@@ -259,13 +261,18 @@ class InferenceController(WeightsJobs, QObject):
     def grad_cam(self, class_index: int) -> None:
         if self.state.result is None or self.state.live is None:
             return
+        from ..inference.failures import DeviceError, OutOfMemory, on_device
         from ..inference.predictions import grad_cam
 
         layer = self._cam_layer()
-        model, x, device = self.state.live.module, self.state.result.x, self.device
+        live, x, device = self.state.live, self.state.result.x, self.device
 
         def job(progress):
-            cam, _ = grad_cam(model, x.to(device), layer, class_index)
+            try:
+                with on_device(device):
+                    cam, _ = grad_cam(live.module, x.to(device), layer, class_index)
+            except (OutOfMemory, DeviceError) as exc:
+                return DeviceFailed(live, exc)
             return CamReady(cam)
 
         self.runner.submit(job)

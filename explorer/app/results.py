@@ -40,9 +40,9 @@ class ImageRan:
 
 
 @dataclass(frozen=True)
-class OutOfMemoryOn:
+class DeviceFailed:
     live: LiveModel
-    error: Any  # inference.runner.OutOfMemory (its ``device`` says where)
+    error: Any  # inference.failures.OutOfMemory or DeviceError (``device`` says where)
 
 
 @dataclass(frozen=True)

@@ -31,13 +31,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             check_destination(out / name)
     image = load_image(args.image)  # before torch loads: a bad image fails in a blink
 
-    import torch
-
     from ..graph import trace
     from ..inference.devices import choose_device, choose_dtype
+    from ..inference.failures import DeviceError, OutOfMemory, move_model, on_gpu
     from ..inference.predictions import colorize, overlay, prediction_json
     from ..inference.render import channel_grid, grid_image, top_channels
-    from ..inference.runner import OutOfMemory, run_image
+    from ..inference.runner import run_image
     from ..inference.weights import load_weights
 
     try:
@@ -67,15 +66,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyError as exc:  # the graph's lookup error says which layer and what exists
         raise CLIError(exc.args[0]) from None
     layers = list(dict.fromkeys(requested.values()))
-    model.to(device=device, dtype=dtype).eval()
     try:
+        move_model(model, device, dtype).eval()
         result = run_image(model, info, graph, image, layers, device, dtype,
                            recipe=ws.recipe if ws else None, labels=ws.labels if ws else None)
-    except OutOfMemory as exc:
-        hint = "; try --device cpu" if exc.device.startswith(("cuda", "mps")) else ""
+    except (OutOfMemory, DeviceError) as exc:  # a full card, a broken driver: one line
+        hint = "; try --device cpu" if on_gpu(exc) else ""
         raise CLIError(f"{args.image}: {exc}{hint}") from None
-    except torch.OutOfMemoryError:
-        raise CLIError(f"{args.image}: out of GPU memory on {device}; try --device cpu") from None
     pred = result.prediction(args.name, str(device), ws.label if ws else args.weights)
     for warning in result.warnings:
         print(f"explorer: warning: {args.image}: {warning}", file=sys.stderr)

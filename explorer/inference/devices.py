@@ -42,6 +42,14 @@ def choose_device(preference: str | None = None) -> torch.device:
                          + ", ".join(available_devices()))
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"no CUDA device here; available: {', '.join(available_devices())}")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        # checked before anything moves: CUDA's own "invalid device ordinal" comes late
+        raise ValueError(f"no device {preference} here (this machine has "
+                         f"{torch.cuda.device_count()} CUDA device(s)); available: "
+                         + ", ".join(available_devices()))
+    if device.type == "mps" and device.index:
+        raise ValueError(f"no device {preference} here; available: "
+                         + ", ".join(available_devices()))
     if device.type == "mps" and "mps" not in available_devices():
         raise ValueError(f"no MPS device here; available: {', '.join(available_devices())}")
     return device

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from torch import nn
 from ..graph.layergraph import LayerGraph
 from ..zoo.registry import ModelInfo
 from .capture import Capture, capture
+from .failures import OutOfMemory, on_device, out_of_memory  # noqa: F401  (re-exported)
 from .imaging import load_image
 from .limits import MEMORY_BUDGET, gb
 from .predictions import (
@@ -29,39 +29,9 @@ from .predictions import (
 from .preprocess import Geometry, Recipe, preprocess, preprocess_recipe
 
 
-class OutOfMemory(torch.OutOfMemoryError):
-    """Running would need more memory than the device has or the budget allows; the
-    message says how much was asked for. A ``torch.OutOfMemoryError``, so code written
-    for the GPU case catches the CPU one too (``device`` tells them apart)."""
-
-    def __init__(self, message: str, device: str, requested: int | None = None) -> None:
-        super().__init__(message)
-        self.device, self.requested = device, requested
-
-
 class OutputError(ValueError):
     """The model's output is not a prediction (None, text, a scalar): the message says
     what it returned."""
-
-
-_ASKED = re.compile(r"(?:tried to allocate|Tried to allocate) ([\d.]+) ?(bytes|[KMGT]iB)?")
-_UNITS = {None: 1, "bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
-
-
-def out_of_memory(exc: BaseException, device: torch.device | str) -> OutOfMemory | None:
-    """The OutOfMemory that ``exc`` stands for, or None when it is another error: torch's
-    CPU allocator raises a plain RuntimeError, the GPU one an OutOfMemoryError, numpy and
-    Python a MemoryError."""
-    text = str(exc)
-    if not (isinstance(exc, (MemoryError, torch.OutOfMemoryError))
-            or "DefaultCPUAllocator" in text or "out of memory" in text.lower()):
-        return None
-    if isinstance(exc, OutOfMemory):
-        return exc
-    match = _ASKED.search(text)
-    asked = int(float(match.group(1)) * _UNITS[match.group(2)]) if match else None
-    what = f" ({gb(asked)} asked for)" if asked else ""
-    return OutOfMemory(f"out of memory on {device}{what}", str(device), asked)
 
 
 def check_activation_budget(graph: LayerGraph, dtype: torch.dtype = torch.float32,
@@ -118,8 +88,9 @@ def run_image(model: nn.Module, info: ModelInfo, graph: LayerGraph, image: Image
     and read the prediction. The model must already be on ``device``. Published weights
     bring their own ``recipe`` (preprocessing) and ``labels`` (a label set name).
 
-    Raises ImageError (the image), OutOfMemory (on any device, with the size asked for)
-    and OutputError (the model returned something that is not a prediction)."""
+    Raises ImageError (the image), OutOfMemory (on any device, with the size asked for),
+    DeviceError (the device's driver or libraries failed) and OutputError (the model
+    returned something that is not a prediction)."""
     check_activation_budget(graph, dtype)
     img = load_image(image) if isinstance(image, (str, Path)) else image
     c = graph.input_shape[1]
@@ -129,19 +100,13 @@ def run_image(model: nn.Module, info: ModelInfo, graph: LayerGraph, image: Image
     else:
         x, geom = preprocess(img, (c, h, w), info.mean, info.std, fit or default_fit(info))
     device = torch.device(device)
-    try:
-        with torch.inference_mode():
-            xd = x.to(device=device, dtype=dtype)
-            cap = capture(model, xd, graph, layers, budget_mb)
-    except (RuntimeError, MemoryError) as exc:
-        oom = out_of_memory(exc, device)
-        if oom is None:
-            raise
-        raise oom from None
-    problem = output_problem(cap.output)
-    if problem:
-        raise OutputError(f"{info.name}: {problem}")
-    logits = main_output(cap.output).float()
+    with on_device(device), torch.inference_mode():
+        xd = x.to(device=device, dtype=dtype)
+        cap = capture(model, xd, graph, layers, budget_mb)
+        problem = output_problem(cap.output)
+        if problem:
+            raise OutputError(f"{info.name}: {problem}")
+        logits = main_output(cap.output).float()
     result = RunResult(img, x, geom, cap, info.task)
     if not bool(torch.isfinite(logits).all()):
         result.warnings.append("the model's output holds NaN or infinite values (are the "
