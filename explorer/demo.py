@@ -20,46 +20,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFilter
 
 from . import zoo
+from .training.synthetic import SEG_CLASSES as CLASSES
+from .training.synthetic import scene as sample
 
-CLASSES = ("background", "circle", "square", "triangle")
 OPTIONS = {"in_channels": 3, "num_classes": len(CLASSES), "base_width": 8, "padding": True,
            "batch_norm": True}
 MODEL = "unet_padded"
 SIZE = 128
 WEIGHTS = "unet_shapes.safetensors"
-
-
-def sample(rng: np.random.Generator, size: int = SIZE) -> tuple[Image.Image, np.ndarray]:
-    """One image of 1-4 shapes on a textured background, and its class mask."""
-    noise = rng.normal(0.5, 0.18, (size // 8, size // 8, 3)).clip(0, 1)
-    base = Image.fromarray((noise * 255).astype(np.uint8)).resize((size, size), Image.BICUBIC)
-    stripes = (np.sin(np.arange(size) / rng.uniform(2, 6) + rng.uniform(0, 6)) * 30)
-    arr = np.asarray(base, dtype=np.float32) + stripes[None, :, None]
-    image = Image.fromarray(arr.clip(0, 255).astype(np.uint8))
-    mask = Image.new("L", (size, size), 0)
-    draw, mdraw = ImageDraw.Draw(image), ImageDraw.Draw(mask)
-    for _ in range(rng.integers(1, 5)):
-        cls = int(rng.integers(1, len(CLASSES)))
-        r = rng.uniform(size * 0.08, size * 0.2)
-        cx, cy = rng.uniform(r, size - r, 2)
-        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
-        if cls == 1:
-            box = [cx - r, cy - r, cx + r, cy + r]
-            draw.ellipse(box, fill=colour)
-            mdraw.ellipse(box, fill=cls)
-        elif cls == 2:
-            box = [cx - r, cy - r, cx + r, cy + r]
-            draw.rectangle(box, fill=colour)
-            mdraw.rectangle(box, fill=cls)
-        else:
-            pts = [(cx, cy - r), (cx - r, cy + r * 0.8), (cx + r, cy + r * 0.8)]
-            draw.polygon(pts, fill=colour)
-            mdraw.polygon(pts, fill=cls)
-    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0, 0.8)))
-    return image, np.asarray(mask, dtype=np.int64)
 
 
 def batch(rng: np.random.Generator, n: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,4 +1,5 @@
-"""Fetching a published weight set into torch.hub's checkpoint folder, as a careful
+"""Fetching a published weight set into torch.hub's checkpoint folder (or a data set's file
+into its cache, explorer.training.catalogue), as a careful
 client does: stream to a temporary file beside the target, hash while writing, check the
 sha256 prefix the file name carries, then rename; no partial or corrupt file is ever left
 in the cache. Progress goes to a callback, a ``threading.Event`` cancels, and every
@@ -21,10 +22,11 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from torch import nn
 
-from .catalogue import WeightSet, checkpoint_dir
+from .catalogue import WeightSet
 from .weights import WeightsReport, load_weights
 
 BASE_URL_ENV = "EXPLORER_WEIGHTS_BASE_URL"  # a mirror (or a test server) holding the files
@@ -32,6 +34,21 @@ CHUNK = 1 << 16
 TIMEOUT_S = 30.0
 
 Progress = Callable[[int, "int | None"], None]  # (bytes done, bytes in all or None)
+
+
+class Remote(Protocol):
+    """A file this client can fetch: a published weight set (WeightSet) or a data set's
+    file (explorer.training.catalogue.DataFile). ``sha256_prefix`` may be the whole digest;
+    ``base_url_env`` names the variable that points at a mirror (absent: the weights')."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def file_name(self) -> str: ...
+    @property
+    def sha256_prefix(self) -> str: ...
+    def cache_path(self) -> Path: ...
+    def size_text(self) -> str: ...
 
 
 class DownloadError(Exception):
@@ -68,17 +85,22 @@ class DownloadCancelled(DownloadError):
     """The caller set the cancel event."""
 
 
-def source_url(ws: WeightSet) -> str:
-    """The URL to fetch: the publisher's, or the same file name under $EXPLORER_WEIGHTS_BASE_URL."""
-    base = os.environ.get(BASE_URL_ENV, "").strip()
+def base_url_env(ws: Remote) -> str:
+    return getattr(ws, "base_url_env", BASE_URL_ENV)
+
+
+def source_url(ws: Remote) -> str:
+    """The URL to fetch: the publisher's, or the same file name under the mirror's base URL
+    ($EXPLORER_WEIGHTS_BASE_URL for weights)."""
+    base = os.environ.get(base_url_env(ws), "").strip()
     return f"{base.rstrip('/')}/{ws.file_name}" if base else ws.url
 
 
-def _by_hand(ws: WeightSet) -> str:
-    return f"or put {ws.file_name} into {checkpoint_dir()} by hand"
+def _by_hand(ws: Remote) -> str:
+    return f"or put {ws.file_name} into {ws.cache_path().parent} by hand"
 
 
-def fetch(ws: WeightSet, progress: Progress | None = None,
+def fetch(ws: Remote, progress: Progress | None = None,
           cancel: threading.Event | None = None, timeout: float = TIMEOUT_S) -> Path:
     """The cached file of ``ws``, downloaded first if it is not there yet."""
     target = ws.cache_path()
@@ -106,7 +128,7 @@ def fetch(ws: WeightSet, progress: Progress | None = None,
             raise ChecksumError(
                 f"{url}: the file's sha256 starts {digest[:len(prefix)]}, not {prefix} as its "
                 f"name says (a corrupt or different file, not kept); try again, check "
-                f"{BASE_URL_ENV}, {_by_hand(ws)}", url)
+                f"{base_url_env(ws)}, {_by_hand(ws)}", url)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp's file is private; the cache's are not
@@ -117,7 +139,7 @@ def fetch(ws: WeightSet, progress: Progress | None = None,
     return target
 
 
-def _stream(ws: WeightSet, url: str, out, progress: Progress | None,
+def _stream(ws: Remote, url: str, out, progress: Progress | None,
             cancel: threading.Event | None, timeout: float) -> str:
     """Copy ``url`` into ``out``; returns the sha256 hex digest of what was written."""
     sha = hashlib.sha256()
@@ -142,14 +164,16 @@ def _stream(ws: WeightSet, url: str, out, progress: Progress | None,
                     progress(done, total)
     except urllib.error.HTTPError as exc:
         raise HTTPStatusError(f"{url}: the server answered {exc.code} {exc.reason}; check the "
-                              f"address ({BASE_URL_ENV}) {_by_hand(ws)}", url, exc.code) from None
+                              f"address ({base_url_env(ws)}) {_by_hand(ws)}", url,
+                              exc.code) from None
     except urllib.error.URLError as exc:
         reason = getattr(exc.reason, "strerror", None) or str(exc.reason)
         raise OfflineError(f"{url}: cannot connect ({reason}); are you offline? Try again "
                            f"when connected, {_by_hand(ws)}", url) from None
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DiskFullError(f"{checkpoint_dir()}: disk full after {done:,} bytes of {url}; "
+            raise DiskFullError(f"{ws.cache_path().parent}: disk full after {done:,} bytes of "
+                                f"{url}; "
                                 f"free {ws.size_text()} or set TORCH_HOME to another disk",
                                 url) from None
         if isinstance(exc, (socket.timeout, ConnectionError)) and done == 0 and total is None:
@@ -163,7 +187,7 @@ def _stream(ws: WeightSet, url: str, out, progress: Progress | None,
     return sha.hexdigest()
 
 
-def _interrupted(ws: WeightSet, url: str, done: int, total: int | None,
+def _interrupted(ws: Remote, url: str, done: int, total: int | None,
                  exc: BaseException | None) -> InterruptedDownload:
     of = f" of {total:,}" if total else ""
     why = f" ({type(exc).__name__})" if exc is not None else ""
