@@ -7,6 +7,7 @@ import argparse
 from .common import parse_scale, zoo
 from .model_commands import cmd_compare, cmd_graph, cmd_info, cmd_lessons, cmd_list, cmd_summary
 from .run_command import cmd_run
+from .train_command import add_train_parser
 from .weights_commands import cmd_weights
 
 DESCRIPTION = "Headless commands over the same core the app uses."
@@ -101,4 +102,5 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", nargs="?")
     p.set_defaults(func=cmd_lessons)
 
+    add_train_parser(sub)
     return parser

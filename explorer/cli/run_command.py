@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from pathlib import Path
 
 from .common import CLIError, parse_options, parse_shape, zoo
 from .weights_commands import fetch_set, options_for, published_set
@@ -45,6 +46,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     ws = published_set(args.name, args.weights)
+    trained = None
+    if ws is None and args.weights:  # a training run's weights bring their options
+        from ..training.run import run_options
+
+        trained = run_options(Path(args.weights))
+        if trained is not None:
+            options = {**trained[0], **options}
     if ws is not None:
         if args.input:
             raise CLIError(f"--input: {ws.label} brings its own preprocessing and input size; "
@@ -69,7 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         move_model(model, device, dtype).eval()
         result = run_image(model, info, graph, image, layers, device, dtype,
-                           recipe=ws.recipe if ws else None, labels=ws.labels if ws else None)
+                           recipe=ws.recipe if ws else None,
+                           labels=ws.labels if ws else trained and trained[1])
     except (OutOfMemory, DeviceError) as exc:  # a full card, a broken driver: one line
         hint = "; try --device cpu" if on_gpu(exc) else ""
         raise CLIError(f"{args.image}: {exc}{hint}") from None

@@ -25,6 +25,7 @@ from .curves import write_curves
 from .datasets import TensorData
 from .loop import StepReport, Trainer
 from .metrics import EpochMetrics, metrics_csv
+from .readers import DataError
 from .recipes import Recipe
 
 LABEL_SETS = {"digits": "digits", "mnist": "digits", "shapes": "shapes"}
@@ -89,7 +90,7 @@ def input_fit(name: str, options: dict, data: TensorData) -> InputFit:
 def check_task(name: str, data: TensorData) -> None:
     task = zoo.get_info(name).task
     if task != data.task:
-        raise ValueError(f"{name} is a {task} network and {data.name} a {data.task} data set; "
+        raise DataError(f"{name} is a {task} network and {data.name} a {data.task} data set; "
                          f"pick a {task} data set")
 
 
