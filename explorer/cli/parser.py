@@ -86,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      ".safetensors state dict")
     p.add_argument("--layer", nargs="+", metavar="PATH", help="layers whose feature maps to save")
     p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the best available)")
-    p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32")
+    p.add_argument("--dtype", choices=("float32", "tf32", "bfloat16", "float16"),
+                   default="float32", help="float32 is IEEE float32 on every device; tf32 "
+                   "lets CUDA round convolutions and matmuls to TF32 (faster, ~3 digits)")
     p.add_argument("--input", help="input shape N,C,H,W (default: the model's)")
     p.add_argument("--option", action="append", metavar="KEY=VALUE")
     p.set_defaults(func=cmd_run)

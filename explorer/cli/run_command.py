@@ -78,7 +78,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         move_model(model, device, dtype).eval()
         result = run_image(model, info, graph, image, layers, device, dtype,
                            recipe=ws.recipe if ws else None,
-                           labels=ws.labels if ws else trained and trained[1])
+                           labels=ws.labels if ws else trained and trained[1],
+                           tf32=args.dtype == "tf32")
     except (OutOfMemory, DeviceError) as exc:  # a full card, a broken driver: one line
         hint = "; try --device cpu" if on_gpu(exc) else ""
         raise CLIError(f"{args.image}: {exc}{hint}") from None

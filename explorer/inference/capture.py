@@ -28,6 +28,7 @@ from ..graph.layergraph import LayerGraph
 from ..graph.trace import record
 from .devices import tune_cpu_allocator
 from .limits import MEMORY_BUDGET
+from .precision import float32_math
 
 DEFAULT_BUDGET_MB = MEMORY_BUDGET / 2**20
 
@@ -115,8 +116,9 @@ class Capture:
 
 def capture(model: nn.Module, x: torch.Tensor, graph: LayerGraph,
             nodes: Iterable[str] | str = "all",
-            budget_mb: float | None = DEFAULT_BUDGET_MB) -> Capture:
+            budget_mb: float | None = DEFAULT_BUDGET_MB, tf32: bool = False) -> Capture:
     """Run ``model`` on ``x`` (already on the model's device) keeping ``nodes``' outputs.
+    float32 is IEEE float32 on every device unless ``tf32`` (GPUs: faster, less exact).
 
     Call inside ``torch.inference_mode()`` (grad mode is per thread: a worker sets it)."""
     if nodes == "all":
@@ -131,16 +133,17 @@ def capture(model: nn.Module, x: torch.Tensor, graph: LayerGraph,
         tune_cpu_allocator()
     budget = None if budget_mb is None else int(budget_mb * 2**20)
     start = time.perf_counter()
-    if plan.recorded:  # some node needs the function mode: record the whole pass
-        output, tensors, over = record(model, x, set(nodes), budget)
-    else:
-        output, tensors, over = _hooked_forward(model, x, plan, budget)
-    if x.device.type == "cuda":
-        torch.cuda.synchronize(x.device)
+    with float32_math(tf32):
+        if plan.recorded:  # some node needs the function mode: record the whole pass
+            output, tensors, over = record(model, x, set(nodes), budget)
+        else:
+            output, tensors, over = _hooked_forward(model, x, plan, budget)
+        if x.device.type == "cuda":
+            torch.cuda.synchronize(x.device)
     seconds = time.perf_counter() - start
 
     def recompute(node: str) -> torch.Tensor:
-        again = capture(model, x, graph, [node], budget_mb=None)
+        again = capture(model, x, graph, [node], budget_mb=None, tf32=tf32)
         return again.tensors[node]
 
     return Capture(output, tensors, over, x.device, seconds, aliases, _recompute=recompute)

@@ -9,7 +9,10 @@ import sys
 
 import torch
 
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+# tf32: float32 tensors whose GPU convolutions and matmuls may round to TF32 (faster);
+# float32 itself is IEEE float32 everywhere (inference.precision)
+DTYPES = {"float32": torch.float32, "tf32": torch.float32, "bfloat16": torch.bfloat16,
+          "float16": torch.float16}
 
 
 def available_devices() -> list[str]:
@@ -58,10 +61,11 @@ def choose_device(preference: str | None = None) -> torch.device:
 def choose_dtype(name: str, device: torch.device) -> torch.dtype:
     if name not in DTYPES:
         raise ValueError(f"unknown dtype {name!r}; use one of {', '.join(DTYPES)}")
-    dtype = DTYPES[name]
-    if dtype is not torch.float32 and device.type == "cpu":
+    if name != "float32" and device.type == "cpu":
         raise ValueError(f"{name} is offered on GPUs only; use float32 on the CPU")
-    return dtype
+    if name == "tf32" and device.type != "cuda":
+        raise ValueError(f"tf32 is offered on CUDA GPUs only; use float32 on {device}")
+    return DTYPES[name]
 
 
 _TUNED = False

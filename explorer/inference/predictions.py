@@ -13,6 +13,7 @@ from PIL import Image
 from torch import nn
 
 from ..assets import resource
+from .precision import float32_math
 from .preprocess import Geometry, to_image_space
 
 
@@ -133,10 +134,11 @@ def overlay(image: Image.Image, mask: np.ndarray, opacity: float = 0.5,
 
 
 def grad_cam(model: nn.Module, x: torch.Tensor, layer: str, class_index: int | None = None,
-             ) -> tuple[np.ndarray, int]:
+             tf32: bool = False) -> tuple[np.ndarray, int]:
     """Grad-CAM (Selvaraju et al. 2017) at module ``layer``: the ReLU of the activation
     maps weighted by their average gradient for the class score. Returns the map over the
-    input, normalised to [0, 1], and the class used (the top one unless given)."""
+    input, normalised to [0, 1], and the class used (the top one unless given). float32
+    is IEEE float32 unless ``tf32``."""
     modules = dict(model.named_modules())
     if layer not in modules:
         raise KeyError(f"no module {layer!r} in the model")
@@ -147,7 +149,7 @@ def grad_cam(model: nn.Module, x: torch.Tensor, layer: str, class_index: int | N
 
     handle = modules[layer].register_forward_hook(hook)
     try:
-        with torch.enable_grad():
+        with torch.enable_grad(), float32_math(tf32):
             inp = x.detach().clone().requires_grad_(True)  # gradients flow even if frozen
             logits = main_output(model(inp))
             flat = logits.reshape(logits.shape[0], -1) if logits.dim() == 2 else None

@@ -83,10 +83,12 @@ def default_fit(info: ModelInfo) -> str:
 def run_image(model: nn.Module, info: ModelInfo, graph: LayerGraph, image: Image.Image | str | Path,
               layers="all", device: torch.device | str = "cpu", dtype=torch.float32,
               budget_mb: float | None = MEMORY_BUDGET / 2**20, fit: str | None = None,
-              k: int = 5, recipe: Recipe | None = None, labels: str | None = None) -> RunResult:
+              k: int = 5, recipe: Recipe | None = None, labels: str | None = None,
+              tf32: bool = False) -> RunResult:
     """Preprocess ``image`` for ``info``'s model, run it on ``device`` keeping ``layers``,
     and read the prediction. The model must already be on ``device``. Published weights
-    bring their own ``recipe`` (preprocessing) and ``labels`` (a label set name).
+    bring their own ``recipe`` (preprocessing) and ``labels`` (a label set name). float32
+    is IEEE float32 on every device unless ``tf32`` (GPUs: faster, less exact).
 
     Raises ImageError (the image), OutOfMemory (on any device, with the size asked for),
     DeviceError (the device's driver or libraries failed) and OutputError (the model
@@ -102,7 +104,7 @@ def run_image(model: nn.Module, info: ModelInfo, graph: LayerGraph, image: Image
     device = torch.device(device)
     with on_device(device), torch.inference_mode():
         xd = x.to(device=device, dtype=dtype)
-        cap = capture(model, xd, graph, layers, budget_mb)
+        cap = capture(model, xd, graph, layers, budget_mb, tf32=tf32)
         problem = output_problem(cap.output)
         if problem:
             raise OutputError(f"{info.name}: {problem}")
