@@ -1,25 +1,4 @@
-"""The limits every entry point enforces, in one place, so the CLI, the app and the
-README quote the same numbers.
+"""The limits live in ``explorer.limits`` (the zoo needs them too: a .pt2's size budget);
+this name stays so the inference modules' imports read as before."""
 
-``MEMORY_BUDGET`` is the one memory figure: no single intermediate (a decoded image, a
-kept activation set, one layer's output) may exceed it. With the model's own footprint
-on top, an accepted input stays well under 1.5 GB of extra memory."""
-
-from __future__ import annotations
-
-MEMORY_BUDGET = 1 << 30  # bytes: activations kept, an image's decode, one layer's output
-
-MAX_PIXELS = 80_000_000  # decompression-bomb guard: about 8944 x 8944, far beyond any model
-MAX_ASPECT = 100  # long side / short side: beyond this a centre crop shows a sliver
-WORK_PIXELS = 4096 * 4096  # images are reduced to at most this many pixels when decoded
-
-MAX_INPUT_SIDE = 65_536  # any N, C, H or W of a model input (shapes only: meta device)
-MAX_INPUT_ELEMENTS = 1 << 34  # N*C*H*W of a traced input; a real run also needs the budget
-
-PROBE_SECONDS = 20.0  # a user's model file must load (and trace) in this long
-PROBE_MEMORY = 2 << 30  # bytes the probe's user code may map beyond the interpreter's own
-
-
-def gb(n: float) -> str:
-    """Bytes as a short human figure: '5.5 GB', '320 MB'."""
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+from ..limits import *  # noqa: F403

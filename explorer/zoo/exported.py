@@ -1,16 +1,9 @@
 """Models as files someone exported: ``torch.export`` programs (``.pt2``), named by path
 wherever a zoo name is taken.
 
-Safety. ``torch.export.load`` is not a safe loader in torch 2.13, whatever its JSON
-graph suggests: a payload flagged ``use_pickle`` goes through
-``torch.load(weights_only=False)``, opaque constants through ``pickle.loads``, a sample
-input that ``weights_only`` refuses is retried without it, a node's target is any
-attribute reachable from the ``torch`` module (``torch.ops.load_library``), and the
-program's ``guards_code`` is Python source that ``module()`` executes. So the archive is
-read first, as data: every pickle in it must load with ``weights_only=True``, no payload
-may ask for pickling or be a custom or opaque object, the graph's targets must be
-operators (``torch.ops.<namespace>.<op>.<overload>``) and the guards empty; only then
-does torch load it, and the loaded targets are checked again before anything runs.
+Safety. ``torch.export.load`` is not a safe loader; torch only ever sees a checked copy
+of the archive, read once as data (explorer.zoo.pt2_archive), and the loaded program's
+targets are checked again before anything runs.
 
 The module hierarchy comes back through ``torch.export.unflatten``, which rebuilds the
 original submodule tree from the nodes' ``nn_module_stack``; each rebuilt module is given
@@ -22,87 +15,23 @@ the inspector read it like the live model it was exported from.
 from __future__ import annotations
 
 import functools
-import io
-import json
-import re
 import warnings
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from .registry import ModelInfo, ZooError
+from ..inputs import file_problem
+from .pt2_archive import ExportedModelError, load_program  # noqa: F401  (callers' name)
+from .pt2_archive import fail as _fail
+from .registry import ModelInfo
 
-_TARGET = re.compile(r"^torch\.ops\.\w+\.\w+\.\w+$")
-_PY_TARGETS = {"_operator.getitem"}
 _SIMPLE = (int, float, bool, str)
-
-
-class ExportedModelError(ZooError):
-    """The file is not a loadable, safe exported program; the message says why."""
 
 
 def is_exported(spec: str) -> bool:
     return spec.endswith(".pt2")
-
-
-def _fail(path: Path, reason: str) -> ExportedModelError:
-    return ExportedModelError(f"{path}: {reason}")
-
-
-def check_archive(path: Path) -> None:
-    """Refuse, before torch reads it, anything in the archive that would run code."""
-    if not path.is_file():
-        raise _fail(path, "no such file")
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise _fail(path, f"not a torch.export archive ({exc})") from None
-    with archive:
-        names = archive.namelist()
-        models = [n for n in names if re.search(r"/models/[^/]+\.json$", n)]
-        if not models:
-            raise _fail(path, "not a torch.export archive (no models/*.json)")
-        for name in names:
-            if "/data/weights/" in name or "/data/constants/" in name:
-                if name.endswith("_config.json"):
-                    _check_payloads(path, json.loads(archive.read(name)))
-                elif re.search(r"/(custom_obj|opaque_obj)", name):
-                    raise _fail(path, f"holds a Python object ({name}); refused")
-            if name.endswith(".pt") or name.endswith(".pkl"):
-                try:  # what torch would retry with weights_only=False
-                    with warnings.catch_warnings():  # a protocol note is not the person's
-                        warnings.simplefilter("ignore")
-                        torch.load(io.BytesIO(archive.read(name)), weights_only=True)
-                except Exception as exc:  # noqa: BLE001  (any refusal is a refusal)
-                    raise _fail(path, f"{name} is a pickle that is not plain tensors "
-                                f"({type(exc).__name__}); refused") from None
-        for name in models:
-            _check_program(path, json.loads(archive.read(name)))
-
-
-def _check_payloads(path: Path, config: dict) -> None:
-    for fqn, meta in (config.get("config") or {}).items():
-        if meta.get("use_pickle"):
-            raise _fail(path, f"{fqn} is stored as a pickle; refused")
-
-
-def _check_program(path: Path, program: dict) -> None:
-    if program.get("guards_code"):
-        raise _fail(path, "carries Python guard code, which loading would execute; refused")
-    graphs = [program["graph_module"]["graph"]]
-    while graphs:  # the main graph and any nested subgraph (cond, map)
-        graph = graphs.pop()
-        for node in graph.get("nodes", []):
-            target = node.get("target", "")
-            if not (_TARGET.match(target) or target in _PY_TARGETS):
-                raise _fail(path, f"calls {target!r}, which is not a torch operator; refused")
-            for arg in node.get("inputs", []):
-                sub = (arg.get("arg") or {}).get("as_graph")
-                if sub:
-                    graphs.append(sub["graph"])
 
 
 def _check_loaded(path: Path, program) -> None:
@@ -117,14 +46,7 @@ def _check_loaded(path: Path, program) -> None:
 def load_exported(spec: str) -> nn.Module:
     """The program as a module with its original hierarchy, in eval mode."""
     path = Path(spec)
-    check_archive(path)
-    try:
-        with torch.device("cpu"):  # the meta device of a tracing build cannot hold them
-            program = torch.export.load(path)
-    except Exception as exc:  # noqa: BLE001  (a damaged archive is one message)
-        raise _fail(path, f"cannot load the program ({type(exc).__name__}: "
-                    f"{str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ''})"
-                    ) from None
+    program = load_program(path)  # on the cpu: a tracing build's meta device cannot hold it
     _check_loaded(path, program)
     with warnings.catch_warnings():  # torch's own deprecation notes, not the person's
         warnings.simplefilter("ignore", FutureWarning)
@@ -211,10 +133,10 @@ def _set_attributes(module: nn.Module, nodes: list) -> None:
 
 def exported_model_info(spec: str) -> ModelInfo:
     path = Path(spec)
-    try:
-        stat = path.stat()
-    except OSError:
-        raise _fail(path, "no such file") from None
+    problem = file_problem(path, "an exported program")
+    if problem:
+        raise _fail(path, problem)
+    stat = path.stat()
     cls, shape, task = _described(str(path), stat.st_mtime_ns, stat.st_size)
     return ModelInfo(name=spec, family="Your models", task=task, paper=str(path), year=0,
                      input_shape=shape, builder=lambda: load_exported(spec),
