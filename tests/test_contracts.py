@@ -117,7 +117,8 @@ def test_the_checker_catches_a_violation(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("package", ["explorer.zoo", "explorer.graph", "explorer.analysis",
                                      "explorer.inference", "explorer.export",
-                                     "explorer.training", "explorer.session", "explorer.cli"])
+                                     "explorer.training", "explorer.session", "explorer.cli",
+                                     "explorer.zoo.onnx_import"])
 def test_core_imports_no_qt_at_run_time(package):
     code = (f"import sys, {package}\n"
             f"bad = [m for m in sys.modules if m.split('.')[0] in {QT_MODULES!r}]\n"

@@ -210,11 +210,16 @@ def register_model(name: str, builder: Callable[..., nn.Module], *, family: str,
 
 def get_info(name: str) -> ModelInfo:
     """A registered model's metadata; ``path/file.py:Name`` gives a user model's, and
-    ``path/file.pt2`` an exported program's (explorer.zoo.exported)."""
+    ``path/file.pt2`` an exported program's (explorer.zoo.exported), ``path/file.onnx``
+    an ONNX model's (explorer.zoo.onnx_import)."""
     if name.endswith(".pt2"):
         from .exported import exported_model_info
 
         return exported_model_info(name)
+    if name.lower().endswith(".onnx"):
+        from .onnx_import import onnx_model_info
+
+        return onnx_model_info(name)
     if ".py" in name:
         from ..usermodel import is_user_model, user_model_info
 
