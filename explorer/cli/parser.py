@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .common import parse_scale, zoo
+from .diff_command import cmd_diff
 from .model_commands import cmd_compare, cmd_graph, cmd_info, cmd_lessons, cmd_list, cmd_summary
 from .run_command import cmd_run
 from .train_command import add_train_parser
@@ -75,6 +76,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("b")
     _table_args(p)
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("diff", help="two models' graphs matched, the difference drawn "
+                                    "side by side or listed")
+    p.add_argument("a", help="NAME, NAME:key=value,... or a model file")
+    p.add_argument("b", help="the model to compare it with")
+    p.add_argument("-o", "--output", required=True, help="out.svg, out.png, out.json or out.md")
+    p.add_argument("--depth", help="fold level of both: a number, 'auto' (default: the "
+                                   "finer of the two first views) or 'full'")
+    p.add_argument("--scale", type=parse_scale, default=1.0, help="PNG scale factor (0.05-16)")
+    p.add_argument("--input", help="input shape N,C,H,W (default: each model's)")
+    p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("run", help="run an image through a model: prediction, overlay, "
                                    "feature maps")

@@ -109,6 +109,21 @@ def graph_svg(view: LayerGraph, lay: Layout, legend: bool = True, transparent: b
         out.append(f'<rect x="{box[0]:.1f}" y="{box[1]:.1f}" width="{box[2]:.1f}" '
                    f'height="{box[3]:.1f}" fill="white"/>')
     out.append(f'<g transform="translate({MARGIN},{MARGIN})">')
+    out.extend(svg_items(view, lay))
+    out.append("</g>")
+    for row in rows:
+        colour, w, dash, _ = EDGE_STYLES[row.kind]
+        dash_attr = f' stroke-dasharray="{dash[0]},{dash[1]}"' if dash else ""
+        out.append(f'<line x1="{row.x}" y1="{row.y:.1f}" x2="{row.x + 30}" y2="{row.y:.1f}" '
+                   f'stroke="{colour}" stroke-width="{w}"{dash_attr}/>'
+                   f'<text x="{row.text_x}" y="{row.y + 4:.1f}">{escape(row.text)}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def svg_items(view: LayerGraph, lay: Layout) -> list[str]:
+    """The SVG elements of a layout's edges and boxes (layout coordinates)."""
+    out = []
     for e in lay.edges:
         colour, w, dash, _ = EDGE_STYLES[e.kind]
         pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in e.points)
@@ -139,15 +154,7 @@ def graph_svg(view: LayerGraph, lay: Layout, legend: bool = True, transparent: b
             out.append(f'<text x="{b.cx:.1f}" y="{ty:.1f}" text-anchor="middle"{weight}>'
                        f"{escape(line)}</text>")
         out.append("</g>")
-    out.append("</g>")
-    for row in rows:
-        colour, w, dash, _ = EDGE_STYLES[row.kind]
-        dash_attr = f' stroke-dasharray="{dash[0]},{dash[1]}"' if dash else ""
-        out.append(f'<line x1="{row.x}" y1="{row.y:.1f}" x2="{row.x + 30}" y2="{row.y:.1f}" '
-                   f'stroke="{colour}" stroke-width="{w}"{dash_attr}/>'
-                   f'<text x="{row.text_x}" y="{row.y + 4:.1f}">{escape(row.text)}</text>')
-    out.append("</svg>")
-    return "\n".join(out)
+    return out
 
 
 def graph_png(view: LayerGraph, lay: Layout, path: Path, scale: float = 1.0,
@@ -169,6 +176,18 @@ def graph_png(view: LayerGraph, lay: Layout, path: Path, scale: float = 1.0,
     def xy(x: float, y: float) -> tuple[float, float]:
         return ((x + MARGIN) * scale, (y + MARGIN) * scale)
 
+    draw_items(draw, view, lay, xy, scale, font, plain)
+    for row in rows:
+        colour, w, _, _ = EDGE_STYLES[row.kind]
+        y = row.y - MARGIN
+        draw.line([xy(row.x - MARGIN, y), xy(row.x - MARGIN + 30, y)], fill=colour,
+                  width=max(1, round(w * scale)))
+        draw.text(xy(row.text_x - MARGIN, y), row.text, fill="black", font=font, anchor="lm")
+    img.save(path)
+
+
+def draw_items(draw, view: LayerGraph, lay: Layout, xy, scale: float, font, plain) -> None:
+    """A layout's edges and boxes onto a Pillow canvas (``xy`` maps layout coordinates)."""
     for e in lay.edges:
         colour, w, dash, _ = EDGE_STYLES[e.kind]
         pts = [xy(x, y) for x, y in e.points]
@@ -185,13 +204,6 @@ def graph_png(view: LayerGraph, lay: Layout, path: Path, scale: float = 1.0,
             draw.text(xy(b.cx, b.y + 5 + 14 * (i + 0.5)), plain(line), fill="black", font=font,
                       anchor="mm")
         _png_motif(draw, view.nx.nodes[n], b, xy, scale)
-    for row in rows:
-        colour, w, _, _ = EDGE_STYLES[row.kind]
-        y = row.y - MARGIN
-        draw.line([xy(row.x - MARGIN, y), xy(row.x - MARGIN + 30, y)], fill=colour,
-                  width=max(1, round(w * scale)))
-        draw.text(xy(row.text_x - MARGIN, y), row.text, fill="black", font=font, anchor="lm")
-    img.save(path)
 
 
 def _font(size: int):

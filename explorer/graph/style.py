@@ -121,3 +121,14 @@ def motif_bracket(x: float, y: float, w: float, h: float) -> list[tuple[float, f
     """A shortcut drawn around a folded block: out of its top, down its right side, in."""
     return [(x + w - 10, y), (x + w - 10, y - 6), (x + w + 8, y - 6), (x + w + 8, y + h + 6),
             (x + w - 10, y + h + 6), (x + w - 10, y + h)]
+
+
+# Two models compared (graph.diff): status -> (colour, legend text with {a} and {b} for the
+# model names). Drawn as a wide halo under a box or an edge, so the category colours and
+# edge kinds still read; "same" gets no halo.
+DIFF_STYLES: dict[str, tuple[str, str]] = {
+    "only_a": ("#e0218a", "only in {a}"),
+    "only_b": ("#1a9850", "only in {b}"),
+    "changed": ("#f39c12", "changed"),
+}
+DIFF_HALO = 9.0  # the halo's width around a box or along an edge, in layout units
