@@ -20,3 +20,12 @@ def test_ui_bench_runs_and_prints_its_table():
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
     assert len(rows) == 1 + 4 and "UI thread" in done.stdout and "worker (app)" in done.stdout
+
+
+def test_diff_bench_runs_and_prints_its_table():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "diff_bench.py"), "--repeat", "1",
+         "--pairs", "lenet5:alexnet"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert len(rows) == 2 and rows[1].startswith("| lenet5 | alexnet |")
