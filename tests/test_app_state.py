@@ -268,6 +268,31 @@ def test_10_feature_maps_fill_their_panel(qtbot):
     assert panel.grid_view.height() > 0.7 * panel.height()  # nothing stacked below it
 
 
+def test_feature_tiles_are_arranged_again_for_the_docks_shape(qtbot):
+    """Was: 240 channels arranged for a hidden tab's shape, tiles of ~7 px in a corner
+    of a wide dock that stayed black."""
+    import numpy as np
+
+    from explorer.app.feature_panel import FeaturePanel
+
+    panel = FeaturePanel()
+    qtbot.addWidget(panel)
+    panel.resize(260, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_activation("layer", np.random.rand(240, 14, 14).astype(np.float32))
+    tall = panel.cols
+    panel.resize(1400, 260)
+
+    def filled() -> float:
+        view, box = panel.grid_view, panel.grid_box
+        shown = view.mapFromScene(box.mapViewToScene(panel.grid_image.boundingRect())
+                                  ).boundingRect()
+        return shown.width() * shown.height() / (view.width() * view.height())
+
+    qtbot.waitUntil(lambda: panel.cols > 2 * tall and filled() > 0.5, timeout=5000)
+
+
 def test_12_the_first_screen_of_se_resnet50_shows_its_gate(qtbot, window):
     """Was: the view opened at the input, the gate a screen and a half below, so that
     SE-ResNet-50 looked like ResNet-50 until scrolled."""
@@ -302,7 +327,9 @@ def test_14_the_side_docks_keep_their_widths(qtbot, window):
     dock to 135-173 px, its sizes cut off."""
     load(qtbot, window, "se_resnet50")
     qtbot.waitUntil(lambda: window.docks["catalogue"].width() >= 230, timeout=TIMEOUT)
-    assert window.docks["inspector"].width() >= 240
+    window.state.select("conv1")  # the Layer dock shows with its first content
+    qtbot.waitUntil(lambda: window.docks["inspector"].isVisible(), timeout=TIMEOUT)
+    assert window.docks["inspector"].width() >= 230
     tree = window.catalogue.tree
     assert tree.columnViewportPosition(PARAMS) + tree.columnWidth(PARAMS) <= \
         tree.viewport().width()  # the size column is whole

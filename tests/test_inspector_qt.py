@@ -21,9 +21,10 @@ def test_conv1_of_resnet18_shows_its_attributes_and_true_weight_statistics(qtbot
     f = ins.fields
     assert (f["kernel_size"], f["stride"], f["padding"]) == ("7×7", "2×2", "3×3")
     assert f["receptive field"] == "7 px, stride 2"
-    assert ins.tensors.rowCount() == 1 and ins.tensors.item(0, 1).text() == "64×3×7×7"
+    assert ins.tensors.rowCount() == 1
+    assert ins.tensors.item(0, 0).text() == "weight\n64×3×7×7"
     w = window.state.live.module.conv1.weight.detach().double()  # the weights images use
-    cells = [float(ins.tensors.item(0, c).text()) for c in range(4, 8)]
+    cells = [float(v) for c in (1, 2) for v in ins.tensors.item(0, c).text().split("\n")]
     expected = [w.min(), w.max(), w.mean(), w.std(correction=0)]
     assert cells == pytest.approx([float(v) for v in expected], rel=1e-3, abs=1e-6)
     stats = ins.info.tensors[0].stats
@@ -34,6 +35,25 @@ def test_conv1_of_resnet18_shows_its_attributes_and_true_weight_statistics(qtbot
     assert ins.filters.image.image.shape == (63, 63, 3)
     assert "Convolution" in ins.about.text() and "lesson:stacked-3x3" in ins.about.text()
     assert "conv.py" in ins.source.text() and not ins.open_button.isVisible()
+
+
+def test_the_tensor_statistics_are_seen_in_a_narrow_dock(qtbot, window):
+    """Was: min/max/mean/std sat behind a horizontal scroll even at 390 px."""
+    from PySide6.QtCore import Qt
+
+    load(qtbot, window, "resnet18")
+    ins = _inspected(qtbot, window, "bn1")
+    window.resizeDocks([window.docks["inspector"]], [250], Qt.Horizontal)
+    qtbot.waitUntil(lambda: ins.width() <= 300)
+    table = ins.tensors
+    assert table.rowCount() == 5  # weight, bias, running mean and variance, batches
+    for row in range(table.rowCount()):
+        for column in range(table.columnCount()):
+            rect = table.visualRect(table.model().index(row, column))
+            assert table.viewport().rect().contains(rect), (row, column)
+            lines = table.item(row, column).text().split("\n")
+            width = max(table.fontMetrics().horizontalAdvance(line) for line in lines)
+            assert width <= rect.width(), (row, column, lines)
 
 
 def test_a_depthwise_conv_of_mobilenet_v2_says_depthwise(qtbot, window):

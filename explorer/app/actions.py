@@ -56,6 +56,7 @@ MENUS: tuple[Entry, ...] = (
     Entry("&View", SEPARATOR),
     Entry("&View", "Theme", THEME),
     Entry("&View", "Panels", DOCKS),
+    Entry("&View", "Reset layout", "reset_layout"),
     Entry("&Model", "Rebuild", "rebuild", "F5"),
     Entry("&Model", "Weights", WEIGHTS),
     Entry("&Model", "Load demo weights", "load_demo"),

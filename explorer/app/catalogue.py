@@ -3,9 +3,9 @@ Built from the registry only; sizes arrive from a background count."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QEvent, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QLineEdit, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
 from .. import zoo
 
@@ -50,11 +50,20 @@ class Catalogue(QWidget):
         self.filter.setPlaceholderText("Filter models (name, family, task)…")
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._filter)
+        self.filter.returnPressed.connect(self.open_current)  # Enter opens the match
+        self.filter.installEventFilter(self)  # Down goes into the list
         self.tree = QTreeView(self)
         self.tree.setModel(self.proxy)
         self.tree.setUniformRowHeights(True)
         self.tree.expandAll()
-        self.tree.setColumnWidth(0, 158)
+        # the name takes what the size leaves, cut in its middle if it must
+        # ("shufflen…v2_x0_5", not "shufflenet_v2_x…": the four read alike)
+        self.tree.setIndentation(14)
+        self.tree.setTextElideMode(Qt.ElideMiddle)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        header.setSectionResizeMode(PARAMS, QHeaderView.Fixed)
         self.tree.setColumnWidth(PARAMS, 52)
         self.tree.setColumnHidden(TASK, True)
         self.tree.activated.connect(self._activated)
@@ -68,6 +77,42 @@ class Catalogue(QWidget):
         self.proxy.setFilterFixedString(text)
         self.proxy.setFilterKeyColumn(-1)
         self.tree.expandAll()
+
+    def models_shown(self) -> list[str]:
+        """The models the filter lets through, in the list's order."""
+        names = []
+        for f in range(self.proxy.rowCount()):
+            family = self.proxy.index(f, 0)
+            names += [self.proxy.index(r, 0, family).data(NAME_ROLE)
+                      for r in range(self.proxy.rowCount(family))]
+        return names
+
+    def _first_shown(self):
+        for f in range(self.proxy.rowCount()):
+            family = self.proxy.index(f, 0)
+            if self.proxy.rowCount(family):
+                return self.proxy.index(0, 0, family)
+        return None
+
+    def open_current(self) -> None:
+        """Enter in the filter: the selected model if the filter shows it, else the
+        first one it shows."""
+        index = self.tree.currentIndex()
+        if not (index.isValid() and index.data(NAME_ROLE)):
+            index = self._first_shown()
+        if index is not None:
+            self.tree.setCurrentIndex(index)
+            self._activated(index)
+
+    def eventFilter(self, watched, event) -> bool:
+        if (watched is self.filter and event.type() == QEvent.KeyPress
+                and event.key() == Qt.Key_Down):
+            index = self._first_shown()
+            if index is not None:
+                self.tree.setFocus()
+                self.tree.setCurrentIndex(index)
+            return True
+        return super().eventFilter(watched, event)
 
     def _activated(self, index) -> None:
         name = self.proxy.index(index.row(), 0, index.parent()).data(NAME_ROLE)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -96,6 +96,11 @@ class FeaturePanel(QWidget):
         self.cell = (1, 1)
         self.current_channel = 0
         self.shown_name = ""
+        self.aspect = 1.0  # of the grid's view when the shown grid was arranged
+        # a grid arranged for another shape of panel (its tab was hidden, the dock was
+        # resized) is arranged again: tiles of ~7 px left most of a wide dock black
+        self.refit_timer = QTimer(self, singleShot=True, interval=200)
+        self.refit_timer.timeout.connect(self._refit)
         self.title = QLabel(EMPTY)
         self.title.setWordWrap(True)
         self.scale = QComboBox()
@@ -145,6 +150,9 @@ class FeaturePanel(QWidget):
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.side_tabs, 1)
         rl.addWidget(self.stats)
+        # the histograms do not set the dock's least height: at 1024x640 the bottom docks
+        # get ~130 px so that the graph keeps half the window; a short dock squeezes them
+        right.setMinimumHeight(1)
         split = QSplitter(Qt.Horizontal)
         split.addWidget(self.pages)
         split.addWidget(right)
@@ -152,6 +160,7 @@ class FeaturePanel(QWidget):
         split.setStretchFactor(0, 3)  # the maps are the panel's main thing
         split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
+        split.setMinimumHeight(48)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.title)
@@ -173,11 +182,27 @@ class FeaturePanel(QWidget):
         self.channel_hist.clear()
         self.layer_hist.clear()
 
+    def grid_aspect(self) -> float:
+        size = self.grid_view.size()
+        return size.width() / max(1, size.height())
+
+    def _refit(self) -> None:
+        if (self.act is not None and self.grid_view.isVisible()
+                and abs(np.log(self.grid_aspect() / self.aspect)) > 0.25):
+            self.redraw()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.refit_timer.start()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refit_timer.start()
+
     def show_activation(self, name: str, act) -> None:
         self.name = name
-        size = self.grid_view.size()
-        job = (act, self.sort.isChecked(), self.scale.currentData(),
-               size.width() / max(1, size.height()))
+        self.aspect = self.grid_aspect()
+        job = (act, self.sort.isChecked(), self.scale.currentData(), self.aspect)
         if self.compute is not None:
             self.compute(job, self.show_maps)
         else:

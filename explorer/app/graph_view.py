@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFrame,
     QGraphicsView,
     QHBoxLayout,
@@ -176,32 +177,52 @@ class Legend(QWidget):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(6, 2, 6, 2)
+        # the edge kinds and the box colours: one line, or two in a narrow graph panel
+        # (one line cut them to "data flo", "activa" at 1024x640)
+        self.rows = QBoxLayout(QBoxLayout.LeftToRight, self)
+        self.rows.setContentsMargins(6, 2, 6, 2)
+        self.rows.setSpacing(2)
+        edges, boxes = QHBoxLayout(), QHBoxLayout()
+        self.rows.addLayout(edges)
+        self.rows.addLayout(boxes)
         self.entries: dict[str, tuple[QLabel, QLabel]] = {}
         for kind, (colour, _, dash, text) in EDGE_STYLES.items():
             swatch = QLabel("━━" if not dash else "╍╍")
             swatch.setStyleSheet(_stroke(colour))
             label = QLabel(text)
             label.setToolTip(f"{kind} edges")
-            layout.addWidget(swatch)
-            layout.addWidget(label)
-            layout.addSpacing(8)
+            edges.addWidget(swatch)
+            edges.addWidget(label)
+            edges.addSpacing(8)
             self.entries[kind] = (swatch, label)
             swatch.hide()
             label.hide()
+        edges.addStretch(1)
         self.boxes: dict[str, QLabel] = {}
         for kind in BOX_KINDS:
             fill, border = NODE_STYLES[kind]
             chip = QLabel(kind)
             chip.setStyleSheet(f"background: {fill}; border: 1px solid {border}; "
                                "border-radius: 3px; padding: 0 4px; color: black;")
-            layout.addWidget(chip)
+            boxes.addWidget(chip)
             chip.hide()
             self.boxes[kind] = chip
-        layout.addStretch(1)
+        boxes.addStretch(1)
+        self.lines = (edges, boxes)
         # Never wider than the graph: the docks beside keep their widths.
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+
+    def _arrange(self) -> None:
+        one_line = sum(line.sizeHint().width() for line in self.lines) + 16
+        direction = (QBoxLayout.LeftToRight if one_line <= self.width()
+                     else QBoxLayout.TopToBottom)
+        if direction != self.rows.direction():
+            self.rows.setDirection(direction)
+            self.updateGeometry()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange()
 
     def show_layout(self, lay, view=None) -> None:
         kinds = lay.kinds()
@@ -211,6 +232,7 @@ class Legend(QWidget):
         drawn = {category(view.nx.nodes[n]) for n in lay.boxes} if view is not None else ()
         for kind, chip in self.boxes.items():
             chip.setVisible(kind in drawn)
+        self._arrange()
 
     def set_data_ink(self, colour: str | None) -> None:
         self.entries["data"][0].setStyleSheet(_stroke(colour or EDGE_STYLES["data"][0]))
@@ -248,6 +270,12 @@ class GraphPanel(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(row, 1)
         column.addWidget(self.legend)
+
+    def resizeEvent(self, event) -> None:
+        """The overview takes a smaller part of a narrow panel (150 px was a third of the
+        graph's room at 1024x640)."""
+        super().resizeEvent(event)
+        self.overview.setFixedWidth(max(90, min(150, self.width() // 7)))
 
     def set_arrangement(self, arrangement: str) -> None:
         from ..graph.layout import ARRANGEMENTS

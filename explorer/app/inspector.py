@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -34,7 +35,10 @@ from ..viewstate import LiveModel, ViewState, Weights
 from .filter_grid import FilterGridView
 from .workers import Runner
 
-COLUMNS = ("tensor", "shape", "dtype", "count", "min", "max", "mean", "std")
+# Two lines a cell, so that every figure fits a 250 px dock with no horizontal scroll
+# (eight columns hid min/max/mean/std to the right even at 390 px); dtype and count are
+# in the tensor's tooltip.
+COLUMNS = ("tensor\nshape", "min\nmax", "mean\nstd")
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,11 @@ class Inspector(QScrollArea):
         self.tensors.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.tensors.setSelectionMode(QAbstractItemView.SingleSelection)
         self.tensors.verticalHeader().setVisible(False)
+        header = self.tensors.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        self.tensors.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.tensors.setWordWrap(True)
         self.tensors.currentCellChanged.connect(lambda row, *_: self._show_tensor(row))
         self.weight_hist = _histogram("weight values")
         self.filters = FilterGridView()
@@ -188,17 +197,23 @@ class Inspector(QScrollArea):
     def _fill_tensors(self, tensors) -> None:
         self.tensors.setRowCount(len(tensors))
         for i, t in enumerate(tensors):
-            stats = [t.stats.min, t.stats.max, t.stats.mean, t.stats.std] if t.stats else []
-            cells = [t.name + (" (buffer)" if t.kind == "buffer" else ""),
-                     "×".join(map(str, t.shape)) or "scalar", t.dtype, f"{t.count:,}",
-                     *(_number(v) for v in stats)]
+            s = t.stats
+            cells = [f"{t.name}\n{'×'.join(map(str, t.shape)) or 'scalar'}",
+                     f"{_number(s.min)}\n{_number(s.max)}" if s else "",
+                     f"{_number(s.mean)}\n{_number(s.std)}" if s else ""]
             for j, text in enumerate(cells):
-                self.tensors.setItem(i, j, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(f"{t.name}: {t.kind}, {t.dtype}, {t.count:,} values")
+                if t.kind == "buffer":  # a running statistic, not a learnt weight
+                    font = item.font()
+                    font.setItalic(True)
+                    item.setFont(font)
+                self.tensors.setItem(i, j, item)
+        self.tensors.resizeRowsToContents()
         self.tensors.setVisible(bool(tensors))
-        header = self.tensors.horizontalHeader().height()  # as tall as its rows, no more
-        self.tensors.setFixedHeight(header + 4 + self.tensors.horizontalScrollBar().sizeHint()
-                                    .height() + sum(self.tensors.rowHeight(i)
-                                                    for i in range(len(tensors))))
+        header = self.tensors.horizontalHeader().sizeHint().height()  # as tall as its rows
+        self.tensors.setFixedHeight(header + 4 + sum(self.tensors.rowHeight(i)
+                                                     for i in range(len(tensors))))
         if tensors:
             self.tensors.setCurrentCell(0, 0)
             self._show_tensor(0)

@@ -31,6 +31,8 @@ class TablePanel(QWidget):
         self.view.setSelectionBehavior(QTableView.SelectRows)
         self.view.setSelectionMode(QTableView.SingleSelection)
         self.view.verticalHeader().setVisible(False)
+        self.view.setMinimumHeight(60)  # a few rows: the graph keeps half a small window
+        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 6)
         for column, width in enumerate(WIDTHS):
             self.view.setColumnWidth(column, width)  # fixed: measuring rows blocks the UI
         self.view.setColumnHidden(INSIDE, True)

@@ -101,9 +101,10 @@ class MainWindow(FilesMixin, QMainWindow):
         state.events.selection.connect(self._show_selection)
         state.events.weights.connect(lambda _w: self._update_title())
         self.setAcceptDrops(True)
+        state.events.selection.connect(self._show_layer_dock)
         saved = self.settings.value("state")
-        if isinstance(saved, QByteArray):
-            self.restoreState(saved)
+        QTimer.singleShot(0, functools.partial(
+            self._settle_layout, saved if isinstance(saved, QByteArray) else None))
         self.core_loaded = True
         self._busy(False)
         self.status_label.setText("")
@@ -122,34 +123,83 @@ class MainWindow(FilesMixin, QMainWindow):
             line_height=14.0)
 
     def _build_docks(self) -> None:
-        """The graph gets the room: narrow side docks, the bottom ones tabbed and short,
-        and the Image dock only once there is an image to show."""
+        """The graph gets the room (see dock_layout): side docks in one column, the
+        bottom ones tabbed and short, Layer and Image only once they have content."""
+        from .dock_layout import ON_DEMAND, apply_plan, plan_for
+
         self.docks = {}
-        for key, title, widget, area in (
-                ("catalogue", "Models", self.catalogue, Qt.LeftDockWidgetArea),
-                ("options", "Options", self.options, Qt.LeftDockWidgetArea),
-                ("inspector", "Layer", self.inspector, Qt.RightDockWidgetArea),
-                ("image", "Image", self.inference.predictions, Qt.RightDockWidgetArea),
-                ("table", "Layer table", self.table, Qt.BottomDockWidgetArea),
-                ("features", "Feature maps", self.inference.features,
-                 Qt.BottomDockWidgetArea)):
+        for key, title, widget in (
+                ("catalogue", "Models", self.catalogue), ("options", "Options", self.options),
+                ("inspector", "Layer", self.inspector),
+                ("image", "Image", self.inference.predictions),
+                ("table", "Layer table", self.table),
+                ("features", "Feature maps", self.inference.features)):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{key}")
             dock.setWidget(widget)
-            self.addDockWidget(area, dock)
+            self.addDockWidget(Qt.LeftDockWidgetArea, dock)
             self.docks[key] = dock
-        self.tabifyDockWidget(self.docks["inspector"], self.docks["image"])
-        self.tabifyDockWidget(self.docks["table"], self.docks["features"])
-        self.docks["inspector"].raise_()
-        self.docks["table"].raise_()
-        self.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
-        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
-        self.resizeDocks([self.docks["catalogue"], self.docks["inspector"]], [240, 250],
-                         Qt.Horizontal)
-        self.resizeDocks([self.docks["table"]], [180], Qt.Vertical)
+        self.dock_waiting = set(ON_DEMAND)
+        apply_plan(self, plan_for(self.width(), self.height()), self.dock_waiting)
+        self.room_timer = QTimer(self, singleShot=True, interval=150)
+        self.room_timer.timeout.connect(self.keep_graph_room)
         self.inference.state.events.image.connect(
-            lambda image, _name: image is not None and self.docks["image"].raise_())
+            lambda image, _name: image is not None and self._show_dock("image"))
         self.inference.ran.connect(self.docks["features"].raise_)
+
+    def _show_dock(self, key: str) -> None:
+        """A dock with something new to show comes to the front (shown if it waited)."""
+        from .dock_layout import reveal
+
+        if key in self.dock_waiting:
+            reveal(self, key, self.dock_waiting)
+        elif not self.docks[key].isHidden():
+            self.docks[key].raise_()
+
+    def _show_layer_dock(self, node: str | None) -> None:
+        """A selection brings the Layer dock to the front (shown, the first time)."""
+        if node is not None:
+            self._show_dock("inspector")
+
+    def _settle_layout(self, saved: QByteArray | None) -> None:
+        """The saved dock layout, or the planned one, once the new docks have been laid
+        out: restored or sized at once, the bottom docks took the graph's height (a
+        96 px strip at each launch). The Layer and Image docks wait for content again,
+        and a layout that leaves the graph less than half the window is planned afresh."""
+        from .dock_layout import ON_DEMAND, apply_plan, plan_for
+
+        self.dock_waiting = set(ON_DEMAND)
+        if saved is None:
+            apply_plan(self, plan_for(self.width(), self.height()), self.dock_waiting)
+        else:
+            self.restoreState(saved)
+            for key in ON_DEMAND:
+                self.docks[key].hide()
+        QTimer.singleShot(0, self.keep_graph_room)
+
+    def keep_graph_room(self) -> None:
+        from .dock_layout import GRAPH_SHARE, apply_plan, graph_share, plan_for
+
+        if not self.core_loaded:
+            return
+        self.layout().activate()  # a restored or resized layout, applied before measuring
+        if graph_share(self) < GRAPH_SHARE:
+            apply_plan(self, plan_for(self.width(), self.height()), self.dock_waiting)
+
+    def reset_layout(self) -> None:
+        """View ▸ Reset layout: every dock where a first launch puts it, sized for this
+        window; the Layer and Image docks shown only when they have something to show."""
+        from .dock_layout import apply_plan, plan_for
+
+        self.dock_waiting = {key for key, empty in (
+            ("inspector", self.state.selection is None),
+            ("image", self.state.image is None)) if empty}
+        apply_plan(self, plan_for(self.width(), self.height()), self.dock_waiting)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.core_loaded:
+            self.room_timer.start()
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Graph", self)
