@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsScene
 
+from ..export.files import write_atomic, write_text_atomic
 from ..export.graph_export import MARGIN, canvas_size, graph_svg, legend_rows
 from .graph_scene import pen_for
 
@@ -57,8 +58,12 @@ def export_png(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = No
             painter.setPen(QColor("black"))
             painter.drawText(QPointF(row.text_x, row.y + 4), row.text)
     painter.end()
-    if not image.save(str(path), "PNG"):
-        raise OSError(f"cannot write {path}")
+
+    def save(tmp: Path) -> None:  # beside the target, renamed over it: whole or not at all
+        if not image.save(str(tmp), "PNG"):
+            raise OSError(f"cannot write {path}")
+
+    write_atomic(path, save)
     return size
 
 
@@ -71,15 +76,16 @@ def export_svg(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = No
         _export_scene_svg(scene, path, rect or scene.sceneRect(), title)
         return
     crop = None if rect is None else (rect.x(), rect.y(), rect.width(), rect.height())
-    text = graph_svg(view, lay, transparent=transparent, crop=crop, title=title)
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise OSError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    write_text_atomic(path, graph_svg(view, lay, transparent=transparent, crop=crop,
+                                      title=title))
 
 
 def _export_scene_svg(scene: QGraphicsScene, path, rect: QRectF, title: str) -> None:
     """An empty scene (no model yet): Qt's own generator is all there is to draw."""
+    write_atomic(path, lambda tmp: _render_scene_svg(scene, tmp, rect, title))
+
+
+def _render_scene_svg(scene: QGraphicsScene, path: Path, rect: QRectF, title: str) -> None:
     generator = QSvgGenerator()
     generator.setFileName(str(path))
     generator.setSize(QSize(round(rect.width()), round(rect.height())))

@@ -34,6 +34,7 @@ class InferenceController(WeightsJobs, QObject):
         from ..inference.devices import choose_device
 
         self.state = state
+        self.image_path = ""  # the image file last opened (exports may not replace it)
         self.runner = Runner(self, pool=pool)  # same worker thread as tracing
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(self._failed)
@@ -90,6 +91,7 @@ class InferenceController(WeightsJobs, QObject):
             self.failed.emit(exc)  # the image shown before stays
             return False
         name = Path(path).name
+        self.image_path = path
         self.status.emit(f"Opening {name}…")
         self.image_runner.submit(lambda progress: ImageDecoded(load_image(path), name))
         return True

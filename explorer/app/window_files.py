@@ -146,27 +146,42 @@ class FilesMixin:
 
     def export(self, request) -> bool:
         """Write one ExportRequest; the folder is remembered for the next one."""
-        from ..export.files import check_destination, write_text_atomic
-        from ..export.graph_export import write_graph
-        from ..export.table_export import table_csv, table_markdown
+        from ..export.files import protecting
 
-        p = self.state.model
         try:
-            check_destination(request.path)  # a missing folder is said before any work
-            if request.what == "diagram":
-                self.export_diagram(request.path, request.whole, request.scale,
-                                    request.transparent)
-            elif request.what == "graph":
-                write_graph(p.view, p.layout, request.path)
-            else:
-                writer = table_markdown if request.fmt == "md" else table_csv
-                write_text_atomic(request.path, writer(p.table))
+            with protecting(self.input_files()):
+                self._write_export(request)
         except (OSError, ValueError) as exc:
             self.show_error(exc)
             return False
         self.settings.setValue("export_folder", str(Path(request.path).parent))
         self.status_label.setText(f"Exported {request.path}")
         return True
+
+    def input_files(self) -> list[str]:
+        """The files the window has open (model, image, weights): no export may land on
+        one of them."""
+        model = self.state.model.name if self.state.model else ""
+        live = self.state.live
+        return [model.rpartition(":")[0] if ".py:" in model else model,
+                self.inference.image_path,
+                live.weights.path if live is not None and live.weights.path else ""]
+
+    def _write_export(self, request) -> None:
+        from ..export.files import check_destination, write_text_atomic
+        from ..export.graph_export import write_graph
+        from ..export.table_export import table_csv, table_markdown
+
+        p = self.state.model
+        check_destination(request.path)  # a missing folder is said before any work
+        if request.what == "diagram":
+            self.export_diagram(request.path, request.whole, request.scale,
+                                request.transparent)
+        elif request.what == "graph":
+            write_graph(p.view, p.layout, request.path)
+        else:
+            writer = table_markdown if request.fmt == "md" else table_csv
+            write_text_atomic(request.path, writer(p.table))
 
     def export_diagram(self, path: str, whole: bool = True, scale: float = 2.0,
                        transparent: bool = False) -> None:
@@ -189,7 +204,7 @@ class FilesMixin:
 
     def export_image(self, what: str, path: str) -> bool:
         """The feature grid, the overlay or both side by side, as a PNG."""
-        from ..export.files import check_destination, save_image_atomic
+        from ..export.files import check_destination, protecting, save_image_atomic
         from ..inference.render import channel_grid, grid_image
 
         features, predictions = self.inference.features, self.inference.predictions
@@ -206,7 +221,8 @@ class FilesMixin:
             self.show_error(ValueError("Nothing to export yet: run an image first."))
             return False
         try:
-            save_image_atomic(check_destination(path), image)
+            with protecting(self.input_files()):
+                save_image_atomic(check_destination(path), image)
         except (OSError, ValueError) as exc:
             self.show_error(exc)
             return False

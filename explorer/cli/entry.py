@@ -67,7 +67,13 @@ def _run(args: argparse.Namespace) -> int:
         warnings.showwarning = _show_warning
         try:
             _probe_user_models(args)
-            return args.func(args)
+            from ..export.files import check_not_input, protecting
+            from .guards import command_inputs, guarded_stdout
+
+            with protecting(command_inputs(args)), guarded_stdout():
+                if getattr(args, "output", None):  # -o onto an input: refused before work
+                    check_not_input(args.output)
+                return args.func(args)
         except BrokenPipeError:
             return 0
         except KeyboardInterrupt:

@@ -1,12 +1,21 @@
 """Writing files safely: the destination is checked before any work is done, and a file
-appears whole or not at all (written beside its destination, then renamed over it)."""
+appears whole or not at all (written beside its destination, then renamed over it).
+
+A destination is refused when it is one of the inputs of the work in hand (the same file,
+by device and inode, whatever name reaches it: ``summary M.py:Net -o M.py`` would replace
+the model's source) or when it exists and is not a regular file (a rename onto
+``/dev/full`` would replace the device node). The inputs are declared once per command or
+export with ``protecting``."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
+from contextvars import ContextVar
 from pathlib import Path
 
 
@@ -23,12 +32,58 @@ class DestinationError(ValueError):
     """The file cannot be written there; the message names the path and the reason."""
 
 
+_INPUTS: ContextVar[tuple[tuple[tuple[int, int], str], ...]] = ContextVar(
+    "explorer_inputs", default=())  # ((device, inode), name) of the inputs in hand
+
+
+def _identity(path: str | Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino
+
+
+@contextlib.contextmanager
+def protecting(paths: Iterable[str | Path]) -> Iterator[None]:
+    """While inside, no destination may be one of ``paths`` (those that exist)."""
+    known = list(_INPUTS.get())
+    for path in paths:
+        ident = _identity(path) if path else None
+        if ident is not None:
+            known.append((ident, str(path)))
+    token = _INPUTS.set(tuple(known))
+    try:
+        yield
+    finally:
+        _INPUTS.reset(token)
+
+
+def check_not_input(path: str | Path) -> None:
+    """Refuse ``path`` if it exists and is not a regular file, or is one of the inputs."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return
+    if stat.S_ISDIR(info.st_mode):
+        return  # the caller says what a folder means for it
+    if not stat.S_ISREG(info.st_mode):
+        raise DestinationError(f"{path}: exists and is not a regular file (a device, pipe "
+                               "or socket); refused")
+    source = dict(reversed(_INPUTS.get())).get((info.st_dev, info.st_ino))
+    if source is not None:
+        same = "" if str(source) == str(path) else f" ({source})"
+        raise DestinationError(f"{path}: is one of the files being read{same}; writing "
+                               "there would destroy it; choose another file")
+
+
 def check_destination(path: str | Path) -> Path:
     """Refuse a destination that cannot be written: a folder, a missing or read-only
     parent folder. Call before the work that produces the file."""
     path = Path(path)
     if path.is_dir():
         raise DestinationError(f"{path}: is a folder; give a file name")
+    check_not_input(path)
     parent = path.parent
     if not parent.exists():
         raise DestinationError(f"{path}: the folder {parent} does not exist")
