@@ -20,9 +20,16 @@ PROBE_SECONDS = 20.0  # a user's model file must load (and trace) in this long
 PROBE_MEMORY = 2 << 30  # bytes the probe's user code may map beyond the interpreter's own
 
 
-def gb(n: float) -> str:
-    """Bytes as a short human figure: '5.5 GB', '320 MB'."""
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+def bytes_text(n: float) -> str:
+    """Bytes in binary units, the one convention of every view, export and command line
+    ('784.0 KiB' for 802,816 bytes; the window said '784.0 kB', the CLI '802.82kB')."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if abs(n) >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n:,.0f} B"
+
+
+gb = bytes_text  # the budgets' messages: '1.0 GiB', '320.0 MiB'
 
 # an exported program (.pt2), judged from its zip directory before anything is inflated
 PT2_TENSOR_BYTES = MEMORY_BUDGET  # all its weights and constants together

@@ -40,7 +40,7 @@ from explorer.inference.predictions import grad_cam
 
 
 @pytest.mark.parametrize(("exc", "expected"), [
-    (torch.OutOfMemoryError(CUDA_OOM), "out of memory on cuda:0 (2.1 GB asked for)"),
+    (torch.OutOfMemoryError(CUDA_OOM), "out of memory on cuda:0 (2.0 GiB asked for)"),
     (torch.AcceleratorError(CUDA_INIT_OOM), "out of memory on cuda:0"),
     (torch.AcceleratorError(CUBLAS_ALLOC), "out of memory on cuda:0"),
     (torch.AcceleratorError(CUDA_ORDINAL), "cuda:0 failed: CUDA error: invalid device ordinal"),
@@ -131,7 +131,7 @@ def test_model_transfer_and_grad_cam_raise_typed_errors(monkeypatch):
     x = torch.randn(1, 1, 32, 32).to("cuda")
     assert grad_cam(model, x, "features.0")[0].shape == (32, 32)  # works before the fault
     kernel_fails(monkeypatch, torch.OutOfMemoryError(CUDA_OOM))
-    with pytest.raises(OutOfMemory, match=r"out of memory on cuda \(2.1 GB asked for\)"):
+    with pytest.raises(OutOfMemory, match=r"out of memory on cuda \(2.0 GiB asked for\)"):
         with on_device("cuda"):
             grad_cam(model, x, "features.0")
 

@@ -73,7 +73,7 @@ def test_grad_cam_on_a_full_gpu_offers_the_cpu(qtbot, gpu_window):
     w.inference.grad_cam(0)
     qtbot.waitUntil(lambda: bool(w.offers), timeout=TIMEOUT)
     wait_idle(qtbot, w)
-    assert w.offers == [("Out of memory", "out of memory on cuda (21 MB asked for)\n"
+    assert w.offers == [("Out of memory", "out of memory on cuda (20.0 MiB asked for)\n"
                                           "Run it on the CPU?")]
     assert shown(w) == before and not w.warnings
 

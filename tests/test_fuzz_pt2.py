@@ -203,7 +203,7 @@ CASES = [
         r"budget|zip bomb", deflate=("sample_inputs/model.pt",)),
     Case("bloated program", lambda e, m: [
         (n, d + b" " * (80 << 20) if n.endswith("models/model.json") else d) for n, d in e],
-        r"over its \d+ MB budget", deflate=("models/model.json",)),
+        r"over its [\d.]+ MiB budget", deflate=("models/model.json",)),
     Case("empty record, huge claimed size", _huge_empty_weight, r"more than its record"),
     Case("broken JSON", lambda e, m: [
         (n, d[:-7] if n.endswith("models/model.json") else d) for n, d in e],

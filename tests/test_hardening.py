@@ -176,7 +176,7 @@ def test_cpu_out_of_memory_is_typed_with_the_size():
                        "allocate memory: you tried to allocate 16375809024 bytes.")
     oom = out_of_memory(exc, "cpu")
     assert isinstance(oom, torch.OutOfMemoryError) and oom.requested == 16375809024
-    assert str(oom) == "out of memory on cpu (16.4 GB asked for)"
+    assert str(oom) == "out of memory on cpu (15.3 GiB asked for)"
     gpu = out_of_memory(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate "
                                                "2.00 GiB"), "cuda")
     assert gpu.requested == 2 * 2**30 and gpu.device == "cuda"
@@ -192,14 +192,14 @@ def test_run_image_reports_cpu_out_of_memory(monkeypatch):
                            "allocate 5000000000 bytes")
 
     monkeypatch.setattr(runner, "capture", no_memory)
-    with pytest.raises(OutOfMemory, match=r"out of memory on cpu \(5.0 GB asked for\)"):
+    with pytest.raises(OutOfMemory, match=r"out of memory on cpu \(4.7 GiB asked for\)"):
         run_image(model, zoo.get_info("lenet5"), graph, Image.new("RGB", (32, 32)))
 
 
 def test_an_input_whose_activations_exceed_the_budget_is_refused_before_running():
     model = zoo.build("resnet18")
     graph = trace(model, (1, 3, 8000, 8000))  # meta: free
-    with pytest.raises(OutOfMemory, match=r"conv1 would produce 4.1 GB .* budget") as err:
+    with pytest.raises(OutOfMemory, match=r"conv1 would produce 3.8 GiB .* budget") as err:
         run_image(model, zoo.get_info("resnet18"), graph, Image.new("RGB", (32, 32)))
     assert err.value.requested > MEMORY_BUDGET
 

@@ -239,7 +239,7 @@ def test_out_of_memory_on_the_cpu_is_a_message_not_an_offer(qtbot, lenet_with_im
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]))
 
     def no_memory(*a, **k):
-        raise runner.OutOfMemory("out of memory on cpu (3.0 GB asked for)", "cpu", 3 << 30)
+        raise runner.OutOfMemory("out of memory on cpu (3.0 GiB asked for)", "cpu", 3 << 30)
 
     monkeypatch.setattr(runner, "run_image", no_memory)
     w.inference.open_image(str(gradient_png(tmp_path / "big.png", 60, 50)))

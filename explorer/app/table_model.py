@@ -12,6 +12,7 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 from ..analysis.summary import LayerTable, Row
 from ..export.table_export import human
 from ..graph.style import shape_text
+from ..limits import bytes_text
 
 COLUMNS = [("#", "index"), ("layer", "name"), ("type", "type"), ("output", "out_shape"),
            ("params", "params"), ("MACs", "macs"), ("share", "share"),
@@ -22,20 +23,13 @@ SORT_ROLE = Qt.UserRole + 1
 RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
 
 
-def _bytes(n: int) -> str:
-    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} B"
-
-
 def _text(key: str, value) -> str:
     if key == "out_shape":
         return shape_text(value)
     if key == "share":
         return f"{100 * value:.2f}%"
     if key == "activation_bytes":
-        return _bytes(value)
+        return bytes_text(value)
     if key in ("params", "macs"):
         return f"{value:,}"
     if key == "stride":
@@ -89,7 +83,7 @@ class LayerTableModel(QStandardItemModel):
         t = self.table.total
         return (f"{len(self.rows)} layers · {t['params']:,} parameters "
                 f"({t['trainable_params']:,} trainable) · {human(t['macs'])} MACs · "
-                f"{human(t['flops'])} FLOPs · activations {_bytes(t['activation_bytes'])}")
+                f"{human(t['flops'])} FLOPs · activations {bytes_text(t['activation_bytes'])}")
 
 
 def _inside(view, name: str) -> str:

@@ -7,6 +7,8 @@ import io
 import json
 from typing import TYPE_CHECKING
 
+from ..limits import bytes_text
+
 if TYPE_CHECKING:  # the analysis imports torch; `explorer info` needs only human()
     from ..analysis.compare import Comparison
     from ..analysis.summary import LayerTable
@@ -73,9 +75,9 @@ def table_markdown(table: LayerTable) -> str:
                      f"{one['activation_bytes']:,} | | | |")
     lines += ["", f"Parameters {human(t['params'])} ({t['trainable_params']:,} trainable); "
               f"per image MACs {human(one['macs'])}, FLOPs {human(one['flops'])}, "
-              f"activations {human(one['activation_bytes'], 'B')}"
+              f"activations {bytes_text(one['activation_bytes'])}"
               + (f"; for the batch of {table.batch} MACs {human(t['macs'])}, "
-                 f"FLOPs {human(t['flops'])}, activations {human(t['activation_bytes'], 'B')}"
+                 f"FLOPs {human(t['flops'])}, activations {bytes_text(t['activation_bytes'])}"
                  if table.batch > 1 else "") + ".", "",
               "| family | params | MACs |", "|---|---|---|"]
     for fam, v in table.by_family.items():
