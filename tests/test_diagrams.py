@@ -174,6 +174,8 @@ def geometry_problems(lay) -> list[str]:
 def test_no_edge_crosses_a_box_default_and_expanded(name):
     graph = trace_zoo(name)
     views = [fold(graph, default_spec(graph)), graph]
+    if len(graph) > 2000:  # ResNet-1202, -1001: the -110s' blocks, 10× over (80 s each)
+        views.pop()
     for view in views:
         for direction in ("TB", "LR"):
             lay = layout(view.nx, direction=direction)

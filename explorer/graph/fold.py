@@ -221,7 +221,8 @@ def default_spec(graph: LayerGraph, max_nodes: int = DEFAULT_MAX_NODES,
         group = {n: group_of(h, spec) or n for n, h in hier.items()}
         nodes = len(set(group.values()))
         edges = len({(group[u], group[v]) for u, v in graph.nx.edges if group[u] != group[v]})
-        if nodes > max_nodes or edges > max_edges:
+        if (nodes > max_nodes or edges > max_edges) and not _readable_once_compacted(
+                graph, depth, group, max_nodes, max_edges):
             break
         readable.append(depth)
     if not readable:
@@ -236,6 +237,19 @@ def default_spec(graph: LayerGraph, max_nodes: int = DEFAULT_MAX_NODES,
             if wanted <= {k for k, n in fold(graph, spec).edge_counts().items() if n}:
                 return spec
     return _teaching_spec(graph, readable[-1], max_nodes)
+
+
+def _readable_once_compacted(graph: LayerGraph, depth: int, group: dict[str, str],
+                             max_nodes: int, max_edges: int) -> bool:
+    """Is a level too long only because of runs of identical blocks (ResNet-1202's 200
+    blocks a stage)? Counted cheaply first (consecutive siblings as one run), then folded."""
+    parents = [g.rpartition(".")[0] for g in dict.fromkeys(
+        group[n] for n in sorted(graph.nx, key=lambda n: graph.nx.nodes[n]["order"]))]
+    runs = sum(1 for i, p in enumerate(parents) if i == 0 or not p or p != parents[i - 1])
+    if 2 * runs > max_nodes:
+        return False
+    view = fold(graph, FoldSpec(depth=depth, repeats=True))
+    return len(view.nx) <= max_nodes and view.nx.number_of_edges() <= max_edges
 
 
 def _teaching_spec(graph: LayerGraph, depth: int, max_nodes: int) -> FoldSpec:

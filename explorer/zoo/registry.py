@@ -162,6 +162,7 @@ def _import_families() -> None:
         lenet,
         mobilenet,
         resnet,
+        resnet_cifar,
         segnet,
         shufflenet,
         unet,
