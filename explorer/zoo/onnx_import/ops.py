@@ -646,3 +646,23 @@ def cast(node: Node) -> Op:
 
 def _cast(x, *, dtype):
     return x.to(dtype)
+
+
+@handles("ReduceMean", "ReduceMax")
+def reduce(node: Node) -> Op:
+    axes = node.attrs.get("axes")
+    if axes is None and node.has(1):
+        axes = _need(node, 1, "axes").reshape(-1).tolist()
+    if axes is None or not axes:
+        raise Unsupported(f"{node.op} over every axis")
+    keep = bool(node.attrs.get("keepdims", 1))
+    fn = _mean if node.op == "ReduceMean" else _amax
+    return Op(fn=functools.partial(fn, axes=[int(a) for a in axes], keep=keep))
+
+
+def _mean(x, *, axes, keep):
+    return torch.mean(x, axes, keepdim=keep)
+
+
+def _amax(x, *, axes, keep):
+    return torch.amax(x, axes, keepdim=keep)
