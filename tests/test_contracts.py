@@ -118,6 +118,7 @@ def test_the_checker_catches_a_violation(tmp_path, monkeypatch):
 @pytest.mark.parametrize("package", ["explorer.zoo", "explorer.graph", "explorer.analysis",
                                      "explorer.inference", "explorer.export",
                                      "explorer.training", "explorer.session", "explorer.cli",
+                                     "explorer.diffstate",
                                      "explorer.zoo.onnx_import"])
 def test_core_imports_no_qt_at_run_time(package):
     code = (f"import sys, {package}\n"

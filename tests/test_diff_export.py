@@ -8,9 +8,8 @@ import re
 
 import pytest
 
-from explorer.cli.common import CLIError
-from explorer.cli.diff_command import parse_model
 from explorer.cli.entry import main
+from explorer.diffstate import parse_model
 from explorer.graph import FoldSpec, fold, trace_zoo
 from explorer.graph.diff import diff
 from explorer.graph.diff_layout import pair_layout, shared_spec
@@ -38,7 +37,8 @@ def test_json_schema_as_the_issue_gives_it(tmp_path, capsys):
 
 def test_options_after_a_colon_and_the_markdown_report(tmp_path):
     out = tmp_path / "d.md"
-    assert main(["diff", "resnet34:shortcut=A", "resnet34:shortcut=B", "-o", str(out)]) == 0
+    assert main(["diff", "resnet34:shortcut=A", "resnet34:shortcut=B", "-o", str(out),
+                 "--depth", "2"]) == 0
     text = out.read_text()
     assert text.startswith("# resnet34:shortcut=A vs resnet34:shortcut=B")
     rows = [line for line in text.splitlines() if line.endswith("|") and "| changed |" in line
@@ -53,7 +53,7 @@ def test_parse_model_keeps_file_names_with_colons():
         "resnet34", {"shortcut": "A", "preact": "true"})
     assert parse_model("nets/my.py:Net") == ("nets/my.py:Net", {})
     assert parse_model("nets/my.py:Net:width=2") == ("nets/my.py:Net", {"width": "2"})
-    with pytest.raises(CLIError):
+    with pytest.raises(ValueError):
         parse_model("resnet34:shortcut=A,oops")
 
 
@@ -98,6 +98,17 @@ def test_png_side_by_side(tmp_path):
     from explorer.graph.style import DIFF_STYLES
 
     assert _mix(DIFF_STYLES["changed"][0], 0.55) in colours
+
+
+def test_the_first_view_opens_a_block_of_each_kind_of_change(tmp_path):
+    from explorer.graph.diff_layout import revealing_spec
+
+    a, b = trace_zoo("resnet50"), trace_zoo("resnet50_v1")
+    spec = revealing_spec(a, b, shared_spec(a, b))
+    assert "layer2.0" in spec.expand  # where the stride moved, drawn layer by layer
+    d = diff(fold(a, spec), fold(b, spec))
+    assert d.node_for("a", "layer2.0.conv2").changes == {"stride": ([2, 2], [1, 1])}
+    assert {x.a for x in d.differences() if x.a.count(".") == 1} == {"layer3.0", "layer4.0"}
 
 
 def test_shared_spec_folds_both_alike():

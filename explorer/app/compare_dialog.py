@@ -118,8 +118,16 @@ class LessonsDialog(QDialog):
                           f"<ul>{checks}</ul>")
 
     def _compare(self) -> None:
-        lesson = self.lessons[self.list.currentRow()]
-        from .. import zoo
+        """The lesson's two models in the compare window, its claim above them."""
+        from ..diffstate import model_text
 
-        a, b = (m["zoo"] for m in lesson.models[:2])
-        CompareDialog(zoo.list_models(), a, b, self).exec()
+        lesson = self.lessons[self.list.currentRow()]
+        a, b = (model_text(m["zoo"], m.get("options", {})) for m in lesson.models[:2])
+        window = self.parent()
+        if hasattr(window, "open_compare"):
+            window.open_compare(a, b, f"{lesson.title}: {lesson.claim}")
+            self.accept()
+        else:
+            from .. import zoo
+
+            CompareDialog(zoo.list_models(), a.split(":")[0], b.split(":")[0], self).exec()

@@ -28,6 +28,7 @@ MIN_SCALE, MAX_SCALE = 0.02, 8.0
 class GraphView(QGraphicsView):
     nodeSelected = Signal(str)
     nodeActivated = Signal(str)  # double-click: fold or unfold
+    zoomChanged = Signal(float)  # the compare window zooms its other pane along
 
     def __init__(self, scene: GraphScene, parent=None) -> None:
         super().__init__(scene, parent)
@@ -51,6 +52,7 @@ class GraphView(QGraphicsView):
     def set_zoom(self, factor: float) -> None:
         target = min(MAX_SCALE, max(MIN_SCALE, self.zoom * factor))
         self.scale(target / self.zoom, target / self.zoom)
+        self.zoomChanged.emit(self.zoom)
 
     def zoom_in(self) -> None:
         self.set_zoom(ZOOM_STEP)

@@ -287,11 +287,20 @@ class FilesMixin:
 
     # ---------------------------------------------------------------- dialogs and settings
     def ask_compare(self) -> None:
-        from .. import zoo
-        from .compare_dialog import CompareDialog
+        """Model ▸ Compare with…: the current model beside another, the difference drawn."""
+        from ..diffstate import model_text
 
-        a = self.state.model.name if self.state.model else "resnet34_plain"
-        CompareDialog(zoo.list_models(), a, "resnet34", self).exec()
+        p = self.state.model
+        a = model_text(p.name, p.options) if p else "resnet34_plain"
+        self.open_compare(a, "resnet34" if a != "resnet34" else "resnet34_plain")
+
+    def open_compare(self, a: str, b: str, claim: str = "") -> None:
+        from .. import zoo
+        from .diff.compare_window import CompareWindow
+
+        self.compare_window = CompareWindow(zoo.list_models(), a, b, self.models.measure,
+                                            self.runner.pool, self, claim)
+        self.compare_window.show()
 
     def show_lessons(self) -> None:
         from .compare_dialog import LessonsDialog

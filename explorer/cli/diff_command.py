@@ -9,46 +9,26 @@ from pathlib import Path
 from .common import CLIError, parse_depth, parse_shape
 
 
-def parse_model(text: str) -> tuple[str, dict[str, str]]:
-    """``NAME``, ``NAME:key=value,...``, a model file (``net.py:Class``, ``net.pt2``) or a
-    model file with options: the part after the last colon is options when it has an =."""
-    name, sep, rest = text.rpartition(":")
-    if not sep or "=" not in rest:
-        return text, {}
-    options = {}
-    for pair in rest.split(","):
-        key, eq, value = pair.partition("=")
-        if not eq or not key.strip():
-            raise CLIError(f"options take key=value, not {pair!r} (in {text!r})")
-        options[key.strip()] = value.strip()
-    return name, options
-
-
 def cmd_diff(args: argparse.Namespace) -> int:
+    from ..diffstate import trace_model
     from ..export.diff_export import SUFFIXES, write_diff
     from ..export.files import check_destination
-    from ..graph import FoldSpec, TraceError, fold, trace_zoo
+    from ..graph import FoldSpec, TraceError, fold
     from ..graph.diff import diff
-    from ..graph.diff_layout import pair_layout, shared_spec
+    from ..graph.diff_layout import pair_layout, revealing_spec, shared_spec
 
     out = Path(args.output)
     if out.suffix.lower() not in SUFFIXES:
         raise CLIError(f"cannot write {out.name}: use .svg, .png, .json or .md")
     check_destination(out)
     shape = parse_shape(args.input)
-    graphs = []
-    for text in (args.a, args.b):
-        name, options = parse_model(text)
-        try:
-            graph = trace_zoo(name, shape, **options)
-            graphs.append(graph)
-            graph.model = text if options else graph.model  # say which variant
-        except TraceError as exc:
-            raise CLIError(str(exc)) from None
-    a, b = graphs
+    try:
+        a, b = (trace_model(text, shape) for text in (args.a, args.b))
+    except (TraceError, ValueError) as exc:
+        raise CLIError(str(exc)) from None
     depth = parse_depth(args.depth, ("auto", "full"))
     if depth in (None, "auto"):
-        spec = shared_spec(a, b)
+        spec = revealing_spec(a, b, shared_spec(a, b))
     else:
         spec = FoldSpec(None if depth == "full" else depth)
     result = diff(fold(a, spec), fold(b, spec))

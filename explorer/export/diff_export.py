@@ -165,8 +165,7 @@ def diff_markdown(d: GraphDiff) -> str:
     lines += ["", "## Differences", "", f"| {a} | {b} | status | what differs |",
               "|---|---|---|---|"]
     for n in d.differences():
-        what = "; ".join(f"{k}: {_text(k, va)} → {_text(k, vb)}"
-                         for k, (va, vb) in n.changes.items())
+        what = changes_text(n.changes)
         lines.append(f"| {n.a or ''} | {n.b or ''} | {n.status} | {what} |")
     edges = [e for e in d.edges if e.status != "same"]
     if edges:
@@ -187,10 +186,17 @@ def diff_markdown(d: GraphDiff) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _text(key: str, value) -> str:
+def changes_text(changes: dict) -> str:
+    """``kernel: 3×3 → 1×1; stride: 2×2 → 1×1``: what differs, in a line."""
+    return "; ".join(f"{k}: {value_text(k, va)} → {value_text(k, vb)}"
+                     for k, (va, vb) in changes.items())
+
+
+def value_text(key: str, value) -> str:
+    """One attribute's value as a person reads it (shapes without the batch)."""
     if value is None:
         return "—"
-    if key == "output_shape":
+    if key in ("output_shape", "input"):
         return shape_text(value)
     if key == "channels":
         return f"{value[0]}→{value[1]}"

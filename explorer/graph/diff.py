@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .layergraph import LayerGraph
-from .style import category
+from .style import category, motif_text
 
 STATUSES = ("same", "changed", "only_a", "only_b")
 WEIGHTED = ("conv", "linear", "upsample")
@@ -155,6 +155,9 @@ NAME_BONUS = 2
 _MAX_CELLS = 4_000_000  # above this, difflib's runs of equal layers split the problem
 
 
+_FLAGS = ("weighted", "io", "folded")
+
+
 @dataclass
 class _Features:
     """Per node of one graph, codes that compare equal exactly where the nodes agree."""
@@ -187,9 +190,11 @@ def _features(g: LayerGraph, order: list[str]) -> _Features:
             "out": shape, "in": tuple(tuple(s) for s in d.get("in_shapes", ())),
             "params": d.get("params", 0), "scale": _scale(g, d),
             "width": shape[1] if len(shape) > 1 else -1,
-            "weighted": cat in WEIGHTED + ("block",), "io": io})
+            "weighted": cat in WEIGHTED + ("block",), "io": io,
+            "folded": bool(d.get("folded"))})
     codes = {}
-    for key in ("name", "op", "cat", "out", "in", "params", "scale", "width", "weighted", "io"):
+    for key in ("name", "op", "cat", "out", "in", "params", "scale", "width", "weighted", "io",
+                "folded"):
         codes[key] = [r[key] for r in rows]
     return _Features(order, codes)
 
@@ -198,6 +203,9 @@ def _encode(fa: _Features, fb: _Features) -> tuple[dict, dict]:
     """Both graphs' features as integer arrays over one shared vocabulary per key."""
     ca, cb = {}, {}
     for key in fa.codes:
+        if key in _FLAGS:  # kept as they are: the scores read them as booleans
+            ca[key], cb[key] = np.array(fa.codes[key], bool), np.array(fb.codes[key], bool)
+            continue
         vocab: dict = {}
         ca[key] = np.array([vocab.setdefault(v, len(vocab)) for v in fa.codes[key]])
         cb[key] = np.array([vocab.setdefault(v, len(vocab)) for v in fb.codes[key]])
@@ -209,16 +217,22 @@ def _scores(ca: dict, cb: dict) -> np.ndarray:
     def same(key: str) -> np.ndarray:
         return ca[key][:, None] == cb[key][None, :]
 
-    io_a, io_b = ca["io"][:, None].astype(bool), cb["io"][None, :].astype(bool)
+    io_a, io_b = ca["io"][:, None], cb["io"][None, :]
     same_op, same_cat = same("op"), same("cat")
     compatible = (same_op | same_cat) & ~(io_a ^ io_b)
     compatible &= ~(io_a & io_b) | same_cat
     where = (2 * same("out") + 2 * same("in") + same("params") + 2 * same("scale")
              + same("width") + NAME_BONUS * same("name"))
     alike = 4 + same_op + where
-    weak = (ca["weighted"][:, None].astype(bool) & cb["weighted"][None, :].astype(bool)
-            & same("scale"))  # a folded block against the layer the other shows
-    return np.where(compatible, alike, np.where(weak, 1 + NAME_BONUS * same("name"), 0))
+    # a folded block against the layer the other shows
+    weak = ca["weighted"][:, None] & cb["weighted"][None, :] & same("scale")
+    # one module path, a layer in one model and a block in the other (ResNet's shortcut:
+    # zero padding in option A, a 1x1 conv with its BN in option B)
+    folded = ca["folded"][:, None] | cb["folded"][None, :]
+    renamed = same("name") & folded & ~(io_a | io_b)
+    return np.where(compatible, alike,
+                    np.where(renamed, 3 + NAME_BONUS,
+                             np.where(weak, 1 + NAME_BONUS * same("name"), 0)))
 
 
 def _align(fa: _Features, fb: _Features) -> list[tuple[int, int]]:
@@ -292,7 +306,10 @@ def node_changes(da: dict, db: dict) -> dict[str, tuple[Any, Any]]:
     note("parameters", da.get("params", 0), db.get("params", 0))
     note("output_shape", tuple(da.get("out_shape", ())), tuple(db.get("out_shape", ())))
     if da.get("folded") or db.get("folded"):
+        note("inside", motif_text(da.get("motifs", {})) or "—",
+             motif_text(db.get("motifs", {})) or "—")  # its shortcut, branches, links
         note("layers", len(da.get("members") or ()), len(db.get("members") or ()))
+        note("MACs", da.get("flops", 0) // 2, db.get("flops", 0) // 2)
         note("repeats", da.get("count", 1), db.get("count", 1))
     return changes
 

@@ -43,6 +43,36 @@ def shared_spec(a: LayerGraph, b: LayerGraph) -> FoldSpec:
     return FoldSpec(depth, sa.expand | sb.expand)
 
 
+def revealing_spec(a: LayerGraph, b: LayerGraph, spec: FoldSpec,
+                   max_nodes: int = 150) -> FoldSpec:
+    """``spec`` with the blocks that differ opened where the difference is inside them:
+    of each kind of change (the block's class and what changed), the first changed
+    block folded on both sides, while both views stay under ``max_nodes``. ResNet-50 v1
+    against v1.5 opens the first block whose stride moved; plain against residual opens
+    one identity and one projection block."""
+    from .diff import diff
+    from .fold import fold
+
+    view_a, view_b = fold(a, spec), fold(b, spec)
+    seen, opened = set(), set()
+    for node in diff(view_a, view_b).nodes:
+        if node.status != "changed":
+            continue
+        da, db = view_a.node(node.a), view_b.node(node.b)
+        if not (da.get("folded") and db.get("folded")) or da.get("count", 1) > 1:
+            continue
+        key = (da["op"], tuple(sorted(node.changes)))
+        if key in seen:
+            continue
+        seen.add(key)
+        trial = FoldSpec(spec.depth, spec.expand | opened | {da["path"], db["path"]},
+                         spec.collapse, spec.repeats)
+        if max(len(fold(a, trial)), len(fold(b, trial))) > max_nodes:
+            continue
+        opened |= {da["path"], db["path"]}
+    return FoldSpec(spec.depth, spec.expand | opened, spec.collapse, spec.repeats)
+
+
 def pair_layout(d: GraphDiff, measure: Measure = measure_text) -> PairLayout:
     """Lay out both views of ``d`` and align their matched nodes."""
     lay_a = layout(d.a.nx, "TB", measure, arrangement="column")

@@ -1,0 +1,1 @@
+"""The compare window: two models side by side, their structural difference drawn."""

@@ -1,0 +1,264 @@
+"""Model ▸ Compare with…: two models' graphs side by side, the difference drawn.
+
+A window of its own: the two model boxes on top (a name, ``name:key=value,...`` or a
+model file), a lesson's claim when one opened it, the two panes (the same graph view as
+the main window: zoom, pan, click, double-click to unfold, which unfolds the match too)
+scrolling and zooming together along the matched nodes, the legend, and beside them the
+rows of both models aligned, differences first (click: both panes go there and the two
+layers show side by side with what differs). What it shows lives in a ``DiffState``."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...diffstate import DiffPrepared, DiffState, prepare_diff, refold, toggled_spec
+from ...graph.style import DIFF_STYLES
+from ..errors import describe
+from ..workers import Runner
+from .details import pair_html, row_texts, status_text
+from .pane import DiffPane
+
+COLUMNS = ("A", "B", "status", "Δ parameters", "what differs")
+
+
+class CompareWindow(QMainWindow):
+    def __init__(self, names: list[str], a: str, b: str, measure, pool=None, parent=None,
+                 claim: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Compare models")
+        self.resize(1500, 950)
+        self.state = DiffState()
+        self.measure = measure
+        self.claim = claim
+        self.runner = Runner(self, pool)
+        self.runner.finished.connect(self._done)
+        self.runner.failed.connect(self._failed)
+        self.a, self.b = self._model_box(names, a), self._model_box(names, b)
+        go = QPushButton("Compare")
+        go.clicked.connect(self.compare)
+        totals = QPushButton("Totals by stage…")
+        totals.clicked.connect(self.show_totals)
+        top = QHBoxLayout()
+        for widget in (QLabel("A"), self.a, QLabel("B"), self.b, go, totals):
+            top.addWidget(widget)
+        top.addStretch(1)
+        self.claim_label = QLabel()
+        self.claim_label.setWordWrap(True)
+        self.claim_label.setStyleSheet("padding: 4px; font-style: italic;")
+        self.status = QLabel()
+        self.panes = {"a": DiffPane("a"), "b": DiffPane("b")}
+        self.only_differences = QCheckBox("differences only")
+        self.only_differences.setChecked(True)
+        self.only_differences.toggled.connect(lambda _: self._fill_rows())
+        self.rows = QTreeWidget()
+        self.rows.setHeaderLabels(COLUMNS)
+        self.rows.setRootIsDecorated(False)
+        self.rows.setUniformRowHeights(True)
+        self.rows.currentItemChanged.connect(self._row_clicked)
+        self.detail = QTextBrowser()
+        side = QSplitter(Qt.Vertical)
+        side_top = QWidget()
+        column = QVBoxLayout(side_top)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.only_differences)
+        column.addWidget(self.rows, 1)
+        side.addWidget(side_top)
+        side.addWidget(self.detail)
+        self.split = QSplitter(Qt.Horizontal)
+        self.split.addWidget(self.panes["a"])
+        self.split.addWidget(self.panes["b"])
+        self.split.addWidget(side)
+        self.split.setSizes([520, 520, 460])
+        self.legend = QLabel()
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addLayout(top)
+        layout.addWidget(self.claim_label)
+        layout.addWidget(self.split, 1)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.status)
+        self.setCentralWidget(body)
+        self._syncing = False
+        for side_key, pane in self.panes.items():
+            other = self.panes["b" if side_key == "a" else "a"]
+            view = pane.view
+            view.verticalScrollBar().valueChanged.connect(
+                lambda _, s=pane, o=other: self._follow(s, o))
+            view.zoomChanged.connect(lambda _, s=pane, o=other: self._follow(s, o))
+            pane.nodeSelected.connect(lambda n, k=side_key: self.state.select_side(k, n))
+            pane.nodeActivated.connect(lambda n, k=side_key: self.toggle(k, n))
+        self.state.events.shown.connect(self._render)
+        self.state.events.selection.connect(self._render_selection)
+        self.compare()
+
+    @staticmethod
+    def _model_box(names: list[str], value: str) -> QComboBox:
+        box = QComboBox()
+        box.setEditable(True)  # "resnet34:shortcut=A", a model file
+        box.addItems(names)
+        box.setCurrentText(value)
+        box.setMinimumContentsLength(22)
+        return box
+
+    # ---------------------------------------------------------------- intents
+    def compare(self) -> None:
+        a, b = self.a.currentText().strip(), self.b.currentText().strip()
+        measure, claim = self.measure, self.claim
+        self.status.setText(f"Tracing and matching {a} and {b}…")
+        self.runner.submit(lambda progress: prepare_diff(a, b, measure=measure, claim=claim,
+                                                         check=progress.check))
+
+    def toggle(self, side: str, node_id: str) -> None:
+        """Double-click in a pane: unfold the block (and its match) or fold the layer's."""
+        p = self.state.prepared
+        if p is None:
+            return
+        spec = toggled_spec(p, side, node_id)
+        if spec is None:
+            return
+        measure = self.measure
+        self.status.setText("Folding both…")
+        self.runner.submit(lambda progress: refold(p.graph_a, p.graph_b, spec, measure,
+                                                   p.claim, (p.label_a, p.label_b)))
+
+    def expand_all(self) -> None:
+        from ...graph import FoldSpec
+
+        p = self.state.prepared
+        if p is not None:
+            measure = self.measure
+            self.runner.submit(lambda progress: refold(p.graph_a, p.graph_b, FoldSpec(),
+                                                       measure, p.claim,
+                                                       (p.label_a, p.label_b)))
+
+    def show_totals(self) -> None:
+        from ... import zoo
+        from ..compare_dialog import CompareDialog
+
+        p = self.state.prepared
+        a = p.graph_a.model if p else self.a.currentText()
+        b = p.graph_b.model if p else self.b.currentText()
+        CompareDialog(zoo.list_models(), a.split(":")[0], b.split(":")[0], self).open()
+
+    # ---------------------------------------------------------------- results
+    def _done(self, generation, result, note) -> None:
+        if isinstance(result, DiffPrepared) and self.runner.is_current(generation):
+            self.state.show(result)
+
+    def _failed(self, generation, exc) -> None:
+        if self.runner.is_current(generation):
+            self.status.setText(describe(exc))
+
+    # ---------------------------------------------------------------- rendering
+    def _render(self, p: DiffPrepared) -> None:
+        d = p.diff
+        self.claim_label.setText(p.claim)
+        self.claim_label.setVisible(bool(p.claim))
+        self.setWindowTitle(f"Compare {p.label_a} with {p.label_b}")
+        height = p.pair.height
+        for side, view, lay, label in (("a", d.a, p.pair.a, p.label_a),
+                                       ("b", d.b, p.pair.b, p.label_b)):
+            self.panes[side].show_side(label, view, lay, d.node_status(side),
+                                       d.edge_status(side), height)
+        totals = d.totals()["nodes"]
+        chips = []
+        for status, (colour, _) in DIFF_STYLES.items():
+            chips.append(f"<span style='background:{colour}'>&nbsp;&nbsp;&nbsp;&nbsp;</span> "
+                         f"{status_text(status, p.label_a, p.label_b)}: {totals[status]}")
+        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(chips)
+                            + f"&nbsp;&nbsp;&nbsp;same: {totals['same']}")
+        self.status.setText("Double-click a block to unfold it in both; click a row to go "
+                            "there in both.")
+        self._fill_rows()
+        self.panes["a"].view.show_start()
+        self._follow(self.panes["a"], self.panes["b"])
+
+    def _shown_nodes(self):
+        p = self.state.prepared
+        if p is None:
+            return []
+        if self.only_differences.isChecked():
+            return p.diff.differences()
+        return p.diff.nodes
+
+    def _fill_rows(self) -> None:
+        p = self.state.prepared
+        blocked = self.rows.blockSignals(True)
+        try:
+            self.rows.clear()
+            for node in self._shown_nodes():
+                da = p.diff.a.node(node.a) if node.a else None
+                db = p.diff.b.node(node.b) if node.b else None
+                item = QTreeWidgetItem(row_texts(node, da, db))
+                item.setData(0, Qt.UserRole, node)
+                if node.status != "same":
+                    item.setBackground(2, _brush(DIFF_STYLES[node.status][0]))
+                self.rows.addTopLevelItem(item)
+        finally:
+            self.rows.blockSignals(blocked)
+        for col in range(len(COLUMNS) - 1):
+            self.rows.resizeColumnToContents(col)
+
+    def _row_clicked(self, item, _previous) -> None:
+        if item is not None:
+            self.state.select_node(item.data(0, Qt.UserRole))
+
+    def _render_selection(self, node) -> None:
+        p = self.state.prepared
+        for side in ("a", "b"):
+            self.panes[side].go_to(getattr(node, side) if node else None)
+        if node is None or p is None:
+            self.detail.clear()
+            return
+        if node.a is None or node.b is None:  # one side: show where it would sit
+            other = "b" if node.a else "a"
+            self._follow(self.panes["a" if other == "b" else "b"], self.panes[other])
+        da = p.diff.a.node(node.a) if node.a else None
+        db = p.diff.b.node(node.b) if node.b else None
+        self.detail.setHtml(pair_html(node, da, db, p.label_a, p.label_b))
+        for i in range(self.rows.topLevelItemCount()):
+            item = self.rows.topLevelItem(i)
+            if item.data(0, Qt.UserRole) == node:
+                blocked = self.rows.blockSignals(True)
+                self.rows.setCurrentItem(item)
+                self.rows.blockSignals(blocked)
+                break
+
+    def _follow(self, source: DiffPane, target: DiffPane) -> None:
+        """The other pane at the same zoom and the same height (matched nodes share it)."""
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            src, dst = source.view, target.view
+            if not (src.isVisible() and dst.isVisible()):
+                return  # closing: the views are going
+            if abs(dst.zoom - src.zoom) > 1e-9:
+                dst.setTransform(src.transform())
+            y = src.mapToScene(src.viewport().rect().center()).y()
+            x = dst.mapToScene(dst.viewport().rect().center()).x()
+            dst.centerOn(x, y)
+        finally:
+            self._syncing = False
+
+
+def _brush(colour: str):
+    from PySide6.QtGui import QBrush, QColor
+
+    c = QColor(colour)
+    c.setAlpha(120)
+    return QBrush(c)

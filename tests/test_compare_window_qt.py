@@ -1,0 +1,135 @@
+"""Model ▸ Compare with…: the split view, driven offscreen with pytest-qt."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+from apphelpers import TIMEOUT, load  # noqa: E402
+
+from explorer.diffstate import DiffState, model_text, prepare_diff, toggled_spec  # noqa: E402
+
+
+def _open(qtbot, window, a, b, claim=""):
+    window.open_compare(a, b, claim)
+    cw = window.compare_window
+    qtbot.addWidget(cw)
+    qtbot.waitUntil(lambda: cw.state.prepared is not None, timeout=TIMEOUT)
+    return cw
+
+
+def test_compare_with_opens_the_current_model_beside_another(qtbot, window):
+    load(qtbot, window, "resnet34", options={"shortcut": "A"})
+    window.ask_compare()
+    cw = window.compare_window
+    qtbot.addWidget(cw)
+    qtbot.waitUntil(lambda: cw.state.prepared is not None, timeout=TIMEOUT)
+    assert cw.a.currentText() == "resnet34:shortcut=A"
+    assert cw.panes["a"].title.text() == "resnet34:shortcut=A"
+    assert cw.panes["b"].title.text() == "resnet34"
+    # shortcut A against B: the three blocks with a projection are what differs, the
+    # first of them open (zero padding against a 1x1 conv and its BN)
+    halos = {n: s for n, s in cw.panes["a"].halos.items() if isinstance(n, str)}
+    assert halos == {"layer2.0.downsample": "changed", "layer3.0": "changed",
+                     "layer4.0": "changed"}
+    assert {n for n in cw.panes["b"].halos if isinstance(n, str)} == set(halos)
+    change = cw.state.prepared.diff.node_for("a", "layer2.0.downsample").changes
+    assert change["operator"] == ("ZeroPadShortcut", "Sequential")
+    cw.close()
+
+
+def test_both_panes_colour_and_align_the_difference(qtbot, window):
+    cw = _open(qtbot, window, "vgg16", "vgg19")
+    pa, pb = cw.panes["a"], cw.panes["b"]
+    assert sorted(n for n, s in pb.halos.items() if s == "only_b" and isinstance(n, str)) == [
+        "features.16", "features.17", "features.25", "features.26", "features.34",
+        "features.35"]
+    assert not [n for n, s in pa.halos.items() if isinstance(n, str)]
+    assert cw.rows.topLevelItemCount() == 6  # the differences only
+    # matched nodes sit at one height in both scenes
+    p = cw.state.prepared
+    for x, y in p.diff.a_to_b.items():
+        assert pa.scene.nodes[x].pos().y() == pytest.approx(pb.scene.nodes[y].pos().y())
+    # scrolling one pane scrolls the other to the same height
+    pa.view.centerOn(0, 2000)
+    centre = pb.view.mapToScene(pb.view.viewport().rect().center()).y()
+    assert centre == pytest.approx(2000, abs=40)
+    pb.view.set_zoom(0.5)
+    assert pa.view.zoom == pytest.approx(pb.view.zoom)
+    cw.only_differences.setChecked(False)
+    assert cw.rows.topLevelItemCount() == len(p.diff.nodes)
+    cw.close()
+
+
+def test_a_click_goes_to_both_and_shows_the_two_layers(qtbot, window):
+    cw = _open(qtbot, window, "resnet50", "resnet50_v1", )
+    spec_nodes = cw.state.prepared.diff.differences()
+    target = next(i for i, d in enumerate(spec_nodes) if d.a and d.a.endswith("conv1")
+                  and "stride" in d.changes)
+    cw.state.select(target)
+    node = cw.state.selection
+    assert cw.panes["a"].scene.nodes[node.a].isSelected()
+    assert cw.panes["b"].scene.nodes[node.b].isSelected()
+    html = cw.detail.toHtml()
+    assert "stride" in html and "resnet50_v1" in html
+    assert cw.rows.currentItem().text(0) == node.a
+    # a click in pane B selects the pair too
+    other = next(d for d in spec_nodes if d.b and d.b.endswith("conv2"))
+    cw.panes["b"].scene.clearSelection()  # as a click does
+    cw.panes["b"].scene.nodes[other.b].setSelected(True)
+    qtbot.waitUntil(lambda: cw.state.selection == other, timeout=TIMEOUT)
+    cw.close()
+
+
+def test_unfolding_in_one_pane_unfolds_its_match(qtbot, window):
+    cw = _open(qtbot, window, "resnet34", "resnet34_plain")
+    assert cw.state.prepared.diff.a.node("layer2.1").get("folded")
+    cw.panes["a"].view.nodeActivated.emit("layer2.1")
+    qtbot.waitUntil(lambda: "layer2.1.conv1" in cw.panes["b"].scene.nodes, timeout=TIMEOUT)
+    assert "layer2.1.conv1" in cw.panes["a"].scene.nodes
+    assert cw.panes["a"].halos.get("layer2.1.add") == "only_a"
+    cw.panes["b"].view.nodeActivated.emit("layer2.1.conv1")  # a layer: fold its block
+    qtbot.waitUntil(lambda: "layer2.1" in cw.panes["a"].scene.nodes, timeout=TIMEOUT)
+    assert "layer2.1" in cw.panes["b"].scene.nodes
+    cw.close()
+
+
+def test_a_lesson_opens_as_a_split_view_with_its_claim(qtbot, window):
+    from explorer.app.compare_dialog import LessonsDialog
+
+    dialog = LessonsDialog(window)
+    qtbot.addWidget(dialog)
+    ids = [lesson.id for lesson in dialog.lessons]
+    dialog.list.setCurrentRow(ids.index("plain-vs-residual"))
+    dialog._compare()
+    cw = window.compare_window
+    qtbot.addWidget(cw)
+    qtbot.waitUntil(lambda: cw.state.prepared is not None, timeout=TIMEOUT)
+    lesson = dialog.lessons[ids.index("plain-vs-residual")]
+    assert lesson.claim in cw.claim_label.text()
+    assert cw.panes["a"].title.text() == "resnet34_plain"
+    cw.close()
+
+
+def test_bad_model_text_is_one_message_and_the_window_stays(qtbot, window):
+    cw = _open(qtbot, window, "resnet18", "resnet18_plain")
+    before = cw.state.prepared
+    cw.b.setCurrentText("nosuchnet")
+    cw.compare()
+    qtbot.waitUntil(lambda: "nosuchnet" in cw.status.text(), timeout=TIMEOUT)
+    assert cw.state.prepared is before and cw.isVisible()
+    cw.close()
+
+
+def test_diff_state_without_qt():
+    p = prepare_diff("resnet18", "resnet18_plain")
+    state = DiffState()
+    seen = []
+    state.events.selection.connect(seen.append)
+    state.show(p)
+    state.select(0)
+    assert seen == [p.diff.differences()[0]]
+    folded = next(n for n in p.diff.b.nodes() if p.diff.b.node(n).get("folded"))
+    spec = toggled_spec(p, "b", folded)
+    assert {folded, p.diff.b_to_a[folded]} <= spec.expand
+    assert model_text("resnet34", {"shortcut": "A"}) == "resnet34:shortcut=A"
