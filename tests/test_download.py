@@ -92,7 +92,8 @@ def publish(server: Server, ws, state: dict, stem: str, good_hash: bool = True):
     prefix = hashlib.sha256(body).hexdigest()[:8] if good_hash else "00000000"
     name = f"{stem}-{prefix}.pth"
     server.files[name] = body
-    return dataclasses.replace(ws, url=f"https://download.example.org/models/{name}")
+    return dataclasses.replace(ws, url=f"https://download.example.org/models/{name}",
+                               file_size_mib=round(len(body) / 2**20, 1))
 
 
 @pytest.fixture
@@ -281,22 +282,53 @@ def test_cli_download_failure_is_one_line(server, monkeypatch, capsys):
     assert leftovers() == []
 
 
-def test_cli_run_pretrained_uses_the_sets_labels(server, tmp_path, capsys):
-    """A file already in the cache (here random weights under the real name) is used as
-    is; the prediction names the set."""
+def test_cli_run_pretrained_uses_the_sets_labels(server, tmp_path, monkeypatch, capsys):
+    """A file already in the cache whose hash matches its name is used as is; the
+    prediction names the set. A file that only has the name is not the set."""
     import json
 
     from explorer import cli
     from explorer.assets import sample_images
+    from explorer.inference import catalogue
 
-    ws = get_weight_set("resnet18")
+    real = get_weight_set("shufflenet_v2_x0_5")
+    base = dataclasses.replace(real, options={**real.options, "num_classes": 10},
+                               num_classes=10, labels="digits")
+    ws = publish(server, base, zoo.build(real.model, **base.options).state_dict(),
+                 "shufflenet_v2_x0_5")
+    monkeypatch.setattr(catalogue, "load_catalogue", lambda: catalogue.Catalogue((ws,), ()))
     checkpoint_dir().mkdir(parents=True)
-    torch.save(zoo.build("resnet18").state_dict(), ws.cache_path())
+    ws.cache_path().write_bytes(server.files[ws.file_name])
     out = tmp_path / "out"
-    assert cli.main(["run", "resnet18", str(sample_images()[0]), "--weights", "pretrained",
-                     "-o", str(out)]) == 0
+    argv = ["run", ws.model, str(sample_images()[0]), "--weights", "pretrained", "-o",
+            str(out)]
+    assert cli.main(argv) == 0
     pred = json.loads((out / "prediction.json").read_text())
-    assert pred["weights"] == "IMAGENET1K_V1 (torchvision)" and server.requests == []
-    assert cli.main(["run", "resnet18", str(sample_images()[0]), "--weights", "V7",
-                     "-o", str(out)]) == 2
-    assert "sets: IMAGENET1K_V1" in capsys.readouterr().err
+    assert pred["weights"] == ws.label and server.requests == []
+    assert pred["top_k"][0]["label"] in ("zero", "one", "two", "three", "four", "five", "six",
+                                         "seven", "eight", "nine")
+    other = tmp_path / "other.pth"  # same size, not the file: replaced, then hashed again
+    torch.manual_seed(1)
+    torch.save(zoo.build(real.model, **base.options).state_dict(), other)
+    os.replace(other, ws.cache_path())
+    assert cli.main(argv) == 2
+    assert "not the published file" in capsys.readouterr().err
+
+
+def test_a_cached_file_is_hashed_once_then_remembered(server, lenet_set, monkeypatch):
+    from explorer.inference import cache_check
+
+    ws, _ = lenet_set
+    checkpoint_dir().mkdir(parents=True)
+    ws.cache_path().write_bytes(server.files[ws.file_name])
+    opened = []
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda f, *a, **k: opened.append(str(f)) or
+                        real_open(f, *a, **k))
+    fetch(ws)
+    fetch(ws)
+    assert opened.count(str(ws.cache_path())) == 1  # read for its hash once
+    os.utime(ws.cache_path(), ns=(1, 1))  # touched: hashed again
+    fetch(ws)
+    assert opened.count(str(ws.cache_path())) == 2
+    assert cache_check.memo_path(ws.cache_path()).exists() and server.requests == []

@@ -39,7 +39,10 @@ def fetch_set(ws) -> Path:
     from ..inference.download import DownloadError, fetch
 
     if ws.is_cached():
-        return ws.cache_path()
+        try:
+            return fetch(ws)  # checked against its published hash first
+        except DownloadError as exc:
+            raise CLIError(str(exc)) from None
     tty = sys.stderr.isatty()
     print(f"downloading {ws.model} {ws.label}, {ws.size_text()}, into {ws.cache_path().parent}",
           file=sys.stderr)
