@@ -121,5 +121,6 @@ def test_shufflenet_channel_shuffles_are_recognised():
 def test_description_names_file_opset_and_producer():
     info = zoo.get_info(light("resnet50"))
     assert info.input_shape == (3, 224, 224) and info.task == "classification"
+    assert zoo.get_info(light("densenet121")).task == "classification"  # 1000×1×1 out
     assert "light_resnet50.onnx" in info.description and "opset 9" in info.description
     assert "onnx-caffe2" in info.description

@@ -101,6 +101,9 @@ class LayerInfo:
     members: dict[str, int] = field(default_factory=dict)  # op counts inside a folded block
     activation: Stats | None = None
     activation_shape: tuple[int, ...] = ()
+    # what the model file says about the node it was built from (an ONNX node's op type,
+    # domain, name and attributes), shown beside the module's own attributes
+    file_node: dict[str, str] = field(default_factory=dict)
 
     @property
     def folded(self) -> bool:
@@ -254,6 +257,7 @@ def layer_info(graph: LayerGraph, node: str, model: nn.Module | None = None,
         info.source = source_of(module)
         if kind == "module":
             info.tensors = _tensors(module)
+            info.file_node = file_node(module)
     gated = node in graph.nx and any(k == "gate" for *_, k in graph.nx.in_edges(node, "kind"))
     info.operator = operator_named("se_gate") if gated else operator_for(info.type, attrs)
     if data.get("members"):
@@ -263,6 +267,19 @@ def layer_info(graph: LayerGraph, node: str, model: nn.Module | None = None,
         info.activation = tensor_stats(activation)
         info.activation_shape = tuple(int(s) for s in activation.shape)
     return info
+
+
+def file_node(module: nn.Module) -> dict[str, str]:
+    """The ONNX node a converted module came from (explorer.zoo.onnx_import), as rows."""
+    node = getattr(module, "onnx_node", None)
+    if node is None:
+        return {}
+    rows = {"ONNX op": f"{node.op_type} ({node.domain})"}
+    if node.name:
+        rows["ONNX node"] = node.name
+    if node.attributes:
+        rows["ONNX attributes"] = ", ".join(f"{k}={v}" for k, v in node.attributes.items())
+    return rows
 
 
 def _submodule(model: nn.Module, path: str) -> nn.Module | None:
@@ -359,6 +376,7 @@ def layer_text(info: LayerInfo) -> str:
         rows += [("share of MACs", f"{100 * info.share:.2f}%"),
                  ("receptive field", f"{info.receptive_field} px, stride {info.stride:g}")]
     rows += [("inside", f"{n} × {op}") for op, n in info.members.items()]
+    rows += list(info.file_node.items())
     if info.source is not None:
         rows.append(("defined in", f"{info.source.file}:{info.source.line}"))
     lines += [f"  {k:<16}{v}" for k, v in rows]

@@ -163,6 +163,7 @@ class Inspector(QScrollArea):
             rows["share of MACs"] = f"{100 * info.share:.2f}%"
             rows["receptive field"] = f"{info.receptive_field} px, stride {info.stride:g}"
         rows.update({f"{op_name} inside": str(n) for op_name, n in info.members.items()})
+        rows.update(info.file_node)
         if data.get("count", 1) > 1:
             rows["repeated"] = f"×{data['count']}"
         if data.get("motifs"):

@@ -102,19 +102,22 @@ def paint_first_frame(app, window) -> None:
 
 
 def open_files(window, argv: list[str]) -> bool:
-    """Files from the command line or the desktop's "Open with": a model file (``x.py``
-    or ``x.py:Name``) and an image, which runs once a model is built. True when a model
-    file was opened."""
+    """Files from the command line or the desktop's "Open with": a model file (``x.py``,
+    ``x.py:Name`` or ``x.onnx``) and an image, which runs once a model is built. True
+    when a model file was opened."""
     from ..usermodel import is_user_model, split_spec
 
     models = [split_spec(a) for a in argv if is_user_model(a)]
     models = [(path, name) for path, name in models if path.is_file()]
-    images = [a for a in argv if not is_user_model(a) and os.path.isfile(a)]
+    onnx = [a for a in argv if a.lower().endswith(".onnx") and os.path.isfile(a)]
+    images = [a for a in argv if not is_user_model(a) and a not in onnx and os.path.isfile(a)]
     if models:
         window.open_model_file(str(models[0][0]), models[0][1])
+    elif onnx:
+        window.open_model_path(onnx[0])
     if images:
         window.inference.open_image(images[0])
-    return bool(models)
+    return bool(models or onnx)
 
 
 def launch(argv: list[str] | None = None) -> int:

@@ -266,7 +266,10 @@ class MainWindow(FilesMixin, QMainWindow):
 
     def _update_title(self) -> None:
         p = self.state.model
-        if p is not None:
+        if p is not None and p.name.lower().endswith(".onnx") and not self.state.weights.trained:
+            # the file's name, opset and producer; its weights are its own
+            self.setWindowTitle(f"{APP} — {p.info.description}")
+        elif p is not None:
             self.setWindowTitle(f"{APP} — {p.name} ({self.state.weights.label})")
 
     def _history_changed(self) -> None:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageB
 
 APP = "Architecture Explorer"
 MAX_RECENT = 8
-MODEL_SUFFIXES = (".py", ".pt2")
+MODEL_SUFFIXES = (".py", ".pt2", ".onnx")
 MAX_CHECKED_SOURCE = 1 << 20  # larger model files are checked by the probe alone
 IMAGE_FILTER = ("Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.gif);;"
                 "All files (*)")
@@ -69,17 +69,25 @@ class FilesMixin:
     # ---------------------------------------------------------------- model files
     def ask_model_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open model file", "", "Models (*.py *.pt2);;Python (*.py);;"
-            "Exported programs (*.pt2)")
+            self, "Open model file", "", "Models (*.py *.pt2 *.onnx);;Python (*.py);;"
+            "Exported programs (*.pt2);;ONNX models (*.onnx)")
         if path:
             self.open_model_path(path)
 
     def open_model_path(self, path: str) -> int | None:
-        """A .py file (the person's code, probed first) or a .pt2 exported program (read
-        as data: it carries its own graph and input shape)."""
-        if path.lower().endswith(".pt2"):
-            return self.open_model(path)
-        return self.open_model_file(path)
+        """A .py file (the person's code, probed first), a .pt2 exported program or an
+        .onnx model (both read as data: they carry their own graph and input shape).
+        A file goes into Open recent once it is shown."""
+        if not path.lower().endswith((".pt2", ".onnx")):
+            return self.open_model_file(path)
+
+        def shown(p) -> None:
+            self.state.events.model.disconnect(shown)
+            if p.name == path:
+                self._add_recent(path)
+
+        self.state.events.model.connect(shown)
+        return self.open_model(path)
 
     def open_model_file(self, path: str, name: str | None = None,
                         input_shape: tuple | None = None) -> int | None:
@@ -131,7 +139,7 @@ class FilesMixin:
     def _refresh_recent(self) -> None:
         self.recent_menu.clear()
         for path in self.settings.value("recent") or []:
-            self.recent_menu.addAction(path, functools.partial(self.open_model_file, path))
+            self.recent_menu.addAction(path, functools.partial(self.open_model_path, path))
 
     # ---------------------------------------------------------------- exports
     def ask_export(self, fmt: str = "png") -> None:

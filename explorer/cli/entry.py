@@ -12,7 +12,7 @@ from .common import CLIError, parse_shape
 from .parser import build_parser
 
 # what "explorer FILE..." opens in the window (the desktop entry's types)
-GUI_SUFFIXES = (".py", ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+GUI_SUFFIXES = (".py", ".onnx", ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 
 
 def _opens_in_window(arg: str) -> bool:

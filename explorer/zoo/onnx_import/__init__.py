@@ -129,8 +129,9 @@ def _check_weights(path: Path, p: Plan, budget: Budget) -> None:
 
 def onnx_model_info(spec: str) -> ModelInfo:
     p = plan(spec)
-    task = "segmentation" if p.output_shape is not None and len(p.output_shape) == 4 \
-        else "classification"
+    out = p.output_shape or ()
+    # a map per pixel is segmentation; Caffe2's (1, 1000, 1, 1) scores are classification
+    task = "segmentation" if len(out) == 4 and out[2] * out[3] > 1 else "classification"
     return ModelInfo(name=spec, family="Your models", task=task, paper=str(spec), year=0,
                      input_shape=tuple(p.input_shape[1:]), builder=lambda: load_onnx(spec),
                      description=f"{Path(spec).name}: ONNX opset {p.opset}, "

@@ -287,6 +287,7 @@ def convert(path: Path, folded: Folded, input_name: str, outputs: list[str],
         module_path = ".".join(comps) if op.module is not None else None
         if module_path:
             root.onnx_nodes[module_path] = info
+            op.module.onnx_node = info  # the inspector shows it beside the module
         root.steps.append(Step(inputs, tuple(proto.output), module_path,
                                _scope(root, comps[:-1]), op.fn))
     root.input_name = input_name

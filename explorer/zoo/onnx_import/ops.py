@@ -367,7 +367,9 @@ def _pool_window(node: Node):
         p <= k // 2 for p, k in zip(pads[:spatial], kernel))
     if spatial != 2 and not even:
         raise Unsupported(f"{node.op} over {spatial} dimensions with uneven pads")
-    return kernel, strides, dilations, pads, spatial, even
+    # tuples, as torch's own constructors keep them (the inspector shows tuples)
+    return (tuple(kernel), tuple(strides), tuple(dilations), tuple(pads[:spatial]) if even
+            else pads, spatial, even)
 
 
 @handles("MaxPool")
@@ -383,7 +385,7 @@ def max_pool(node: Node) -> Op:
         cls, kwargs = layers.MaxPool2d, {} if even else {"pre_pad": _torch_pads(pads)}
     else:
         cls, kwargs = {1: nn.MaxPool1d, 3: nn.MaxPool3d}[spatial], {}
-    return _module(lambda: cls(kernel, strides, pads[:spatial] if even else 0, dilations,
+    return _module(lambda: cls(kernel, strides, pads if even else 0, dilations,
                                return_indices=indices, ceil_mode=ceil, **kwargs))
 
 
@@ -398,7 +400,7 @@ def avg_pool(node: Node) -> Op:
         cls, kwargs = layers.AvgPool2d, {} if even else {"pre_pad": _torch_pads(pads)}
     else:
         cls, kwargs = {1: nn.AvgPool1d, 3: nn.AvgPool3d}[spatial], {}
-    return _module(lambda: cls(kernel, strides, pads[:spatial] if even else 0, ceil_mode=ceil,
+    return _module(lambda: cls(kernel, strides, pads if even else 0, ceil_mode=ceil,
                                count_include_pad=count, **kwargs))
 
 
