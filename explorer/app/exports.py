@@ -18,9 +18,15 @@ from PySide6.QtWidgets import QGraphicsScene
 
 from ..export.files import write_atomic, write_text_atomic
 from ..export.graph_export import MARGIN, canvas_size, graph_svg, legend_rows
+from ..export.image_size import check_size
 from .graph_scene import pen_for
 
-MAX_PIXELS = 400_000_000
+
+def export_extent(scene: QGraphicsScene, view_rect: QRectF | None) -> tuple[float, float]:
+    """The size in scene units of what an export draws: the whole graph with its legend,
+    or ``view_rect``."""
+    rect = _whole(scene)[0] if view_rect is None else view_rect
+    return rect.width(), rect.height()
 
 
 def _whole(scene: QGraphicsScene) -> tuple[QRectF, list]:
@@ -39,9 +45,8 @@ def export_png(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = No
     rows: list = []
     if rect is None:
         rect, rows = _whole(scene)
+    check_size("png", rect.width(), rect.height(), scale)  # what common tools open
     size = QSize(max(1, round(rect.width() * scale)), max(1, round(rect.height() * scale)))
-    if size.width() * size.height() > MAX_PIXELS:
-        raise ValueError(f"{size.width()}x{size.height()} pixels is too large; lower the scale")
     image = QImage(size, QImage.Format_ARGB32_Premultiplied)
     image.fill(Qt.transparent if transparent else QColor("white"))
     painter = QPainter(image)
@@ -68,16 +73,17 @@ def export_png(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = No
 
 
 def export_svg(scene: QGraphicsScene, path: str | Path, rect: QRectF | None = None,
-               title: str = "", transparent: bool = False) -> None:
+               title: str = "", transparent: bool = False, scale: float = 1.0) -> None:
     """Vector output; text stays text, centred by the SVG itself. ``rect`` (scene units)
-    keeps only that area, without the legend."""
+    keeps only that area, without the legend; ``scale`` sets the size it declares."""
     view, lay = getattr(scene, "view_graph", None), getattr(scene, "layout", None)
     if view is None or lay is None:
         _export_scene_svg(scene, path, rect or scene.sceneRect(), title)
         return
     crop = None if rect is None else (rect.x(), rect.y(), rect.width(), rect.height())
+    check_size("svg", *export_extent(scene, rect), scale)
     write_text_atomic(path, graph_svg(view, lay, transparent=transparent, crop=crop,
-                                      title=title))
+                                      title=title, scale=scale))
 
 
 def _export_scene_svg(scene: QGraphicsScene, path, rect: QRectF, title: str) -> None:

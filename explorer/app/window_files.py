@@ -148,7 +148,8 @@ class FilesMixin:
         if self.state.model is None:
             return
         dialog = ExportDialog(self.state.model.name, fmt,
-                              str(self.settings.value("export_folder", "")), self)
+                              str(self.settings.value("export_folder", "")), self,
+                              extent=self._export_extent)
         if dialog.exec():
             self.export(dialog.request())
 
@@ -191,17 +192,29 @@ class FilesMixin:
             writer = table_markdown if request.fmt == "md" else table_csv
             write_text_atomic(request.path, writer(p.table))
 
-    def export_diagram(self, path: str, whole: bool = True, scale: float = 2.0,
+    def _export_extent(self, whole: bool) -> tuple[float, float]:
+        from .exports import export_extent
+
+        view = self.panel.view
+        return export_extent(self.panel.scene, None if whole else
+                             view.mapToScene(view.viewport().rect()).boundingRect())
+
+    def export_diagram(self, path: str, whole: bool = True, scale: float | None = None,
                        transparent: bool = False) -> None:
-        """The scene as the person sees it; raises OSError or ValueError."""
+        """The scene as the person sees it (PNG at 2×, SVG at its size unless ``scale``
+        says otherwise); raises OSError or ValueError (ExportTooLarge past what common
+        tools open)."""
+        from .export_dialog import DEFAULT_SCALE
         from .exports import export_png, export_svg
 
         view = self.panel.view
         rect = None if whole else view.mapToScene(view.viewport().rect()).boundingRect()
         if path.lower().endswith(".svg"):
-            export_svg(self.panel.scene, path, rect, title=self.windowTitle())
+            export_svg(self.panel.scene, path, rect, title=self.windowTitle(),
+                       scale=scale or DEFAULT_SCALE["svg"])
         else:
-            export_png(self.panel.scene, path, rect, scale, transparent)
+            export_png(self.panel.scene, path, rect, scale or DEFAULT_SCALE["png"],
+                       transparent)
 
     def ask_export_image(self, what: str) -> None:
         stem = self.state.model.name if self.state.model else "image"

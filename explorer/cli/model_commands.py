@@ -91,7 +91,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
     for note in lay.notes:
         print(f"explorer: {note}", file=sys.stderr)
     try:
-        write_graph(view, lay, out, scale=args.scale)
+        scale = args.scale or (2.0 if out.suffix.lower() == ".png" else 1.0)
+        write_graph(view, lay, out, scale=scale)
     except (OSError, ValueError) as exc:
         raise CLIError(f"{out}: {exc}") from None
     counts = ", ".join(f"{k} {v}" for k, v in view.edge_counts().items() if v)

@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arrangement", choices=("auto", "column", "u"), default="auto",
                    help="u: encoder down the left, decoder up the right (auto: where the "
                         "view has skip or index links)")
-    p.add_argument("--scale", type=parse_scale, default=1.0, help="PNG scale factor (0.05-16)")
+    p.add_argument("--scale", type=parse_scale, default=None,
+                   help="size factor (0.05-16): PNG pixels per unit (default 2: sharp "
+                        "text), the size an SVG declares (default 1)")
     p.add_argument("--input", help="input shape N,C,H,W (default: the model's)")
     p.add_argument("--option", action="append", metavar="KEY=VALUE")
     p.set_defaults(func=cmd_graph)

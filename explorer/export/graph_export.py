@@ -16,6 +16,7 @@ from ..graph.layergraph import LayerGraph
 from ..graph.layout import Layout, to_dot
 from ..graph.style import EDGE_STYLES, NODE_STYLES, category, motif_bracket
 from .files import check_destination, write_atomic, write_text_atomic
+from .image_size import check_size, svg_pixels
 
 MARGIN = 20.0
 LEGEND_ROW = 16.0
@@ -92,17 +93,20 @@ def canvas_size(lay: Layout, legend: bool = True) -> tuple[float, float]:
 
 
 def graph_svg(view: LayerGraph, lay: Layout, legend: bool = True, transparent: bool = False,
-              crop: tuple[float, float, float, float] | None = None, title: str = "") -> str:
+              crop: tuple[float, float, float, float] | None = None, title: str = "",
+              scale: float = 1.0) -> str:
     """The diagram as SVG: text stays text and is centred by the SVG itself (so another
     font cannot shift it), the legend keeps its text, the background is white unless
-    ``transparent``. ``crop`` (x, y, w, h in layout coordinates) keeps only that area."""
+    ``transparent``. ``crop`` (x, y, w, h in layout coordinates) keeps only that area;
+    ``scale`` sets the size it declares (the drawing is the same)."""
     rows = legend_rows(lay) if legend and crop is None else []
     width, height = canvas_size(lay, bool(rows))
     box = (0.0, 0.0, width, height)
     if crop is not None:
         box = (crop[0] + MARGIN, crop[1] + MARGIN, crop[2], crop[3])
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{box[2]:.0f}" '
-           f'height="{box[3]:.0f}" viewBox="{box[0]:.1f} {box[1]:.1f} {box[2]:.1f} {box[3]:.1f}" '
+    size = svg_pixels(box[2], box[3], scale)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size[0]}" '
+           f'height="{size[1]}" viewBox="{box[0]:.1f} {box[1]:.1f} {box[2]:.1f} {box[3]:.1f}" '
            f'font-family="DejaVu Sans, Arial, sans-serif" font-size="{FONT_PX}">',
            f"<title>{escape(title or view.model)}</title>"]
     if not transparent:
@@ -166,10 +170,8 @@ def graph_png(view: LayerGraph, lay: Layout, path: Path, scale: float = 1.0,
         raise ValueError(f"the PNG scale must be a positive number, not {scale}")
     rows = legend_rows(lay) if legend else []
     canvas_w, canvas_h = canvas_size(lay, legend)
-    width, height = int(canvas_w * scale) + 1, int(canvas_h * scale)
-    if width * height > 400_000_000:
-        raise ValueError(f"a {width}x{height} PNG is too large; lower the scale or fold more")
-    img = Image.new("RGB", (width, height + 1), "white")
+    width, height = check_size("png", canvas_w, canvas_h, scale)
+    img = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(img)
     font, plain = _font(max(6, int(11 * scale)))
 
@@ -245,7 +247,9 @@ def write_graph(view: LayerGraph, lay: Layout, path: str | Path, scale: float = 
         sizes = {n: (b.w, b.h) for n, b in lay.boxes.items()}
         write_text_atomic(path, to_dot(view.nx, sizes, lay.direction, positions=lay))
     elif suffix == ".svg":
-        write_text_atomic(path, graph_svg(view, lay))
+        check_size("svg", *canvas_size(lay), scale)  # before anything is written
+        write_text_atomic(path, graph_svg(view, lay, scale=scale))
     else:
+        check_size("png", *canvas_size(lay), scale)
         write_atomic(path, lambda tmp: graph_png(view, lay, tmp, scale))
     return path
