@@ -2,8 +2,11 @@
 with the side-by-side layout), median of --repeat runs, wall clock in seconds.
 
     python benchmarks/diff_bench.py [--pairs densenet201:densenet169 ...] [--repeat 5]
+    QT_QPA_PLATFORM=offscreen python benchmarks/diff_bench.py --window densenet201:densenet169
 
 The target (issue #25): DenseNet-201 against DenseNet-169, fully expanded, in 1 s.
+``--window A:B`` measures the compare window with both fully expanded instead: one scroll
+step and one zoom step of a pane (the other pane following), each painted.
 """
 
 from __future__ import annotations
@@ -39,13 +42,58 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", nargs="+", default=list(DEFAULT_PAIRS), metavar="A:B")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--window", metavar="A:B", help="time the compare window instead")
     args = parser.parse_args()
+    if args.window:
+        return window_bench(*args.window.partition(":")[::2], max(args.repeat, 20))
     print("| A | B | nodes A | nodes B | edges A+B | diff (s) | align layouts (s) "
           "| diff + both layouts (s) |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for pair in args.pairs:
         print(row(*pair.partition(":")[::2], args.repeat))
     return 0
+
+
+def window_bench(name_a: str, name_b: str, steps: int) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.app.diff.compare_window import CompareWindow
+    from explorer.graph.style import measure_text
+
+    app = QApplication.instance() or QApplication([])
+    cw = CompareWindow([], name_a, name_b, measure_text)
+    cw.show()
+    wait(app, lambda: cw.state.prepared is not None)
+    cw.expand_all()
+    wait(app, lambda: len(cw.panes["a"].scene.nodes) == len(cw.state.prepared.graph_a))
+    view = cw.panes["a"].view
+    view.set_zoom(0.8 / view.zoom)
+    bar = view.verticalScrollBar()
+
+    def painted(step) -> float:
+        t = time.perf_counter()
+        step()
+        for pane in cw.panes.values():
+            pane.view.viewport().repaint()
+        app.processEvents()
+        return time.perf_counter() - t
+
+    scroll = [painted(lambda i=i: bar.setValue(bar.minimum() + i * bar.pageStep()))
+              for i in range(steps)]
+    zoom = [painted(lambda i=i: view.set_zoom(1.2 if i % 2 else 1 / 1.2)) for i in range(steps)]
+    print(f"{name_a} vs {name_b}, both fully expanded "
+          f"({len(cw.panes['a'].scene.nodes)} + {len(cw.panes['b'].scene.nodes)} boxes): "
+          f"scroll step {statistics.median(scroll) * 1000:.1f} ms, "
+          f"zoom step {statistics.median(zoom) * 1000:.1f} ms (medians of {steps}, painted)")
+    cw.close()
+    return 0
+
+
+def wait(app, until, timeout: float = 300.0) -> None:
+    end = time.monotonic() + timeout
+    while not until() and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
 
 
 def row(name_a: str, name_b: str, repeat: int) -> str:

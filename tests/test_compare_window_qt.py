@@ -91,6 +91,12 @@ def test_unfolding_in_one_pane_unfolds_its_match(qtbot, window):
     cw.panes["b"].view.nodeActivated.emit("layer2.1.conv1")  # a layer: fold its block
     qtbot.waitUntil(lambda: "layer2.1" in cw.panes["a"].scene.nodes, timeout=TIMEOUT)
     assert "layer2.1" in cw.panes["b"].scene.nodes
+    cw.expand_all()
+    p = cw.state.prepared
+    qtbot.waitUntil(lambda: len(cw.panes["a"].scene.nodes) == len(p.graph_a), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: len(cw.panes["b"].scene.nodes) == len(p.graph_b), timeout=TIMEOUT)
+    cw.panes["a"].view.fit()
+    assert cw.panes["b"].view.zoom == pytest.approx(cw.panes["a"].view.zoom)
     cw.close()
 
 

@@ -65,6 +65,7 @@ class GraphView(QGraphicsView):
         if self.zoom > 1.5:  # a small graph stays readable instead of blown up
             self.resetTransform()
             self.scale(1.5, 1.5)
+        self.zoomChanged.emit(self.zoom)
 
     def show_start(self, readable: float = 0.8, whole: float = 0.6,
                    idea: bool = False) -> None:

@@ -52,8 +52,14 @@ class CompareWindow(QMainWindow):
         go.clicked.connect(self.compare)
         totals = QPushButton("Totals by stage…")
         totals.clicked.connect(self.show_totals)
+        expand = QPushButton("Expand all")
+        expand.setToolTip("Every layer of both models (double-click a layer to fold its "
+                          "block again)")
+        expand.clicked.connect(self.expand_all)
+        fit = QPushButton("Fit")
+        fit.clicked.connect(lambda: self.panes["a"].view.fit())
         top = QHBoxLayout()
-        for widget in (QLabel("A"), self.a, QLabel("B"), self.b, go, totals):
+        for widget in (QLabel("A"), self.a, QLabel("B"), self.b, go, expand, fit, totals):
             top.addWidget(widget)
         top.addStretch(1)
         self.claim_label = QLabel()
@@ -141,6 +147,7 @@ class CompareWindow(QMainWindow):
         p = self.state.prepared
         if p is not None:
             measure = self.measure
+            self.status.setText("Unfolding both…")
             self.runner.submit(lambda progress: refold(p.graph_a, p.graph_b, FoldSpec(),
                                                        measure, p.claim,
                                                        (p.label_a, p.label_b)))
