@@ -29,3 +29,13 @@ def test_diff_bench_runs_and_prints_its_table():
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
     assert len(rows) == 2 and rows[1].startswith("| lenet5 | alexnet |")
+
+
+def test_train_bench_runs_and_prints_its_table():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "train_bench.py"), "--models", "lenet5",
+         "--images", "64", "--devices", "cpu", "--repeat", "1", "--quick"],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + 1 and "| lenet5 | cpu | 64 |" in rows[1]

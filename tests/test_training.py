@@ -211,3 +211,23 @@ def test_digit_values_are_the_ucis_counts():
     d = load_dataset("digits")
     values = np.unique(d.train_x.numpy())
     assert len(values) == 17  # 0..16 scaled to 0..255
+
+
+def test_lessons_say_what_the_run_measured():
+    from explorer.training.lessons import load_training_lessons, verdict
+    from explorer.training.metrics import EpochMetrics
+
+    lessons = {lesson.id: lesson for lesson in load_training_lessons()}
+    plain = lessons["plain-degradation"]
+
+    def run(*errors):
+        return [EpochMetrics(i + 1, 1.0, e, 1.0, e) for i, e in enumerate(errors)]
+
+    text = verdict(plain, {"plain-20": run(0.6, 0.34), "plain-56": run(0.8, 0.61)})
+    assert "final train error: plain-20 34.0%, plain-56 61.0%" in text
+    assert text.endswith("The claim shows in this run.") and "After 2 epochs" in text
+    text = verdict(plain, {"plain-20": run(0.5), "plain-56": run(0.4)})
+    assert "does not show in this run" in text
+    assert verdict(plain, {"plain-20": run(0.5), "plain-56": []}).startswith("The run did not")
+    mnist = lessons["lenet-mnist"]
+    assert verdict(mnist, {"lenet5": run(0.02)}).endswith("Shown in this run.")

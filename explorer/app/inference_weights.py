@@ -11,12 +11,12 @@ from .results import WeightsLoaded
 
 
 class WeightsJobs:
-    def load_weights(self, path: str, then=None) -> int | None:
+    def load_weights(self, path: str, then=None, label: str | None = None) -> int | None:
         from ..inference.weights import load_weights
 
         def load(key, module) -> WeightsLoaded:
             report = load_weights(module, path)
-            live = LiveModel(key, module, Weights(Path(path).name, str(path)))
+            live = LiveModel(key, module, Weights(label or Path(path).name, str(path)))
             return WeightsLoaded(live, f"Loaded {report.loaded} tensors from "
                                        f"{Path(path).name}", report.warning)
 

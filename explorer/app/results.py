@@ -61,3 +61,18 @@ class ModelFileProbed:
 @dataclass(frozen=True)
 class CamReady:
     cam: Any
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    name: str
+    options: dict
+    module: Any  # the trained nn.Module, on the CPU, in eval mode
+    path: str  # its weights.safetensors in the run folder
+    title: str  # "trained 5 epochs on shapes, test error 12.0%"
+
+
+@dataclass(frozen=True)
+class TrainingDone:
+    models: tuple[TrainedModel, ...]  # the current model first
+    folder: str

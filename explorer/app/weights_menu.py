@@ -90,6 +90,11 @@ class WeightsMenu(QObject):
         demo = self.inference._demo_meta()
         if demo and demo["model"] == p.name:
             self.menu.addAction("Demo weights (shapes U-Net)", self.window.load_demo)
+        trained = self.window.training.shipped_lenet() if p.name == "lenet5" else None
+        if trained:
+            self.menu.addAction(f"Trained on the UCI digits (test accuracy "
+                                f"{trained['test_accuracy']:.1%})",
+                                self.window.training.load_trained_lenet)
         self.menu.addAction("From a file…", self.window.ask_weights)
         self.menu.setToolTipsVisible(True)
 

@@ -77,6 +77,9 @@ class MainWindow(FilesMixin, QMainWindow):
         self.search = SearchBar(state, self)
         self.setCentralWidget(self.panel)
         self._build_docks()
+        from .training.controller import TrainingController
+
+        self.training = TrainingController(self)  # Model ▸ Train…, its dock, the Draw panel
         self._build_toolbar()
         self._fill_menus()
         self.menuBar().setEnabled(True)
@@ -421,6 +424,8 @@ class MainWindow(FilesMixin, QMainWindow):
             self.inference.runner.cancel()
             self.runner.pool.clear()  # queued background counts are not needed any more
             self.runner.wait(5000)
-            for worker in (self.runner.pool, self.weights_menu.runner.pool):
+            self.training.cancel()
+            for worker in (self.runner.pool, self.weights_menu.runner.pool,
+                           self.training.runner.pool):
                 worker.stop()  # idle threads end with the window
         super().closeEvent(event)

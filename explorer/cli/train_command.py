@@ -19,6 +19,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if out.is_dir() and any(out.glob("checkpoint-*.safetensors")) and not args.resume:
         raise CLIError(f"{out}: holds a run already; --resume continues it, or choose "
                        f"another folder")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     from ..inference.devices import choose_device
     from ..training import get_recipe, load_dataset, prepare, train_side_by_side
     from ..training.run import RunSpec, resume, title
@@ -89,5 +93,7 @@ def add_train_parser(sub) -> None:
     p.add_argument("--option", action="append", metavar="KEY=VALUE", help="the model's")
     p.add_argument("--vs-option", action="append", metavar="KEY=VALUE", help="MODEL2's")
     p.add_argument("--resume", action="store_true", help="continue the run in the folder")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (on a busy machine, 1 "
+                                               "can be many times faster than 2)")
     p.set_defaults(func=cmd_train)
 

@@ -68,10 +68,10 @@ def fit_options(name: str, options: dict, data: TensorData) -> dict:
     info = zoo.get_info(name)
     known = {o.name for o in info.options}
     fitted = dict(options)
-    if "num_classes" in known:
-        fitted.setdefault("num_classes", len(data.classes))
+    if "num_classes" in known:  # the data decides the head
+        fitted["num_classes"] = len(data.classes)
     if "in_channels" in known:
-        fitted.setdefault("in_channels", data.channels)
+        fitted["in_channels"] = data.channels
     return info.resolve(fitted)
 
 

@@ -1,0 +1,253 @@
+"""Training from the window: Model ▸ Train… asks what to train on, the run goes to a
+worker thread of its own (a run takes minutes; the model and image jobs must not queue
+behind it), its reports come back as queued signals into the TrainingLog that the
+Training dock draws, Cancel stops it between two steps, and when it ends the trained
+weights become the live ones (the title says how they were trained)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
+from PySide6.QtWidgets import QApplication, QDialog, QDockWidget
+
+from ...training.log import TrainingLog
+from ...viewstate import LiveModel, Weights
+from ..results import TrainedModel, TrainingDone
+from ..workers import Runner
+from .dialog import TrainDialog, TrainRequest
+from .dock import TrainingDock
+from .draw import DrawPanel
+
+
+def runs_dir() -> Path:
+    base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)
+    return Path(base or Path.home() / ".explorer") / "runs"
+
+
+class TrainingController(QObject):
+    started = Signal(int, object, int, str)  # generation, labels, epochs, data description
+    epochDone = Signal(int, str, object)  # generation, label, EpochMetrics
+    stepDone = Signal(int, str, object)  # generation, label, StepReport
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window, self.state = window, window.state
+        self.log = TrainingLog()
+        self.lesson = None  # the training lesson being run, if any
+        self.runs = runs_dir()
+        self.runner = Runner(self)  # a worker of its own
+        self.runner.finished.connect(self._finished)
+        self.runner.failed.connect(self._failed)
+        self.started.connect(self._started)
+        self.epochDone.connect(self._epoch)
+        self.stepDone.connect(self._step)
+        self.panel = TrainingDock(self.log)
+        self.panel.cancelRequested.connect(self.cancel)
+        self.dock = QDockWidget("Training", window)
+        self.dock.setObjectName("dock_training")
+        self.dock.setWidget(self.panel)
+        window.addDockWidget(Qt.BottomDockWidgetArea, self.dock)
+        window.tabifyDockWidget(window.docks["features"], self.dock)
+        window.docks["training"] = self.dock
+        window.docks["table"].raise_()
+        self.draw = DrawPanel(self.state)
+        self.draw.drawn.connect(lambda image: window.inference.set_image(image, "drawn digit"))
+        self.draw.useLenet.connect(self.load_trained_lenet)
+        self.draw_dock = QDockWidget("Draw", window)
+        self.draw_dock.setObjectName("dock_draw")
+        self.draw_dock.setWidget(self.draw)
+        window.addDockWidget(Qt.RightDockWidgetArea, self.draw_dock)
+        window.tabifyDockWidget(window.docks["image"], self.draw_dock)
+        window.docks["draw"] = self.draw_dock
+        window.docks["inspector"].raise_()
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.cancel)
+
+    # ------------------------------------------------------------------ intents
+    def ask_train(self) -> None:
+        from ... import zoo
+        from ...inference.devices import available_devices
+
+        p = self.state.model
+        if p is None:
+            return
+        others = [n for n in zoo.list_models(task=p.info.task) if n != p.name]
+        dialog = TrainDialog(p.name, dict(p.options), p.info.task, p.input_shape[1], others,
+                             available_devices(), self.window)
+        if dialog.exec() == QDialog.Accepted:
+            self.start(dialog.request())
+
+    def ask_lesson(self) -> None:
+        from ...training.lessons import load_training_lessons
+        from .lessons_dialog import TrainingLessonsDialog
+
+        TrainingLessonsDialog(load_training_lessons(), self.run_lesson, self.window).exec()
+
+    def run_lesson(self, lesson) -> int:
+        """Train the lesson's models side by side; the verdict comes when the run ends."""
+        from ...inference.devices import available_devices
+        from ...training.recipes import get_recipe
+
+        request = TrainRequest(lesson.dataset, lesson.models, lesson.preset,
+                               get_recipe(lesson.preset).epochs, available_devices()[0], None)
+        generation = self.start(request)
+        self.lesson = lesson
+        return generation
+
+    def start(self, request: TrainRequest) -> int:
+        from ...training import get_recipe, load_dataset, prepare, train_side_by_side
+        from ...training.run import RunSpec, title, weights_name
+
+        name = request.models[0][0]
+        folder = self.runs / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
+        spec = RunSpec(request.models, get_recipe(request.preset), request.epochs,
+                       request.device)
+        self.log.start(tuple(n for n, _ in request.models), request.epochs, request.dataset,
+                       str(folder))
+        self.log.state, self.log.message = "loading", f"loading {request.dataset}"
+        self._render()
+        generation = self.runner.generation + 1
+
+        def job(progress):
+            data = load_dataset(request.dataset, train_size=request.train_size,
+                                cancel=progress.cancelled)
+            contenders = prepare(spec, data)
+            self.started.emit(generation, tuple(c.label for c in contenders), spec.epochs,
+                              data.describe())
+            train_side_by_side(
+                contenders, progress.cancelled,
+                on_epoch=lambda c, m: self.epochDone.emit(generation, c.label, m),
+                on_step=lambda c, r: r.running_loss is not None and self.stepDone.emit(
+                    generation, c.label, r),
+                out=folder)
+            return TrainingDone(tuple(
+                TrainedModel(c.name, c.options, c.model.to("cpu").eval(),
+                             str(folder / weights_name(i, c)), title(c, data))
+                for i, c in enumerate(contenders)), str(folder))
+
+        self.dock.show()
+        self.dock.raise_()
+        self.lesson = None  # run_lesson sets it again for its own run
+        return self.runner.submit(job)
+
+    def cancel(self) -> None:
+        if self.log.running:
+            self.runner.cancel()
+            self.log.finish("cancelled", "cancelled; the run folder keeps the finished epochs")
+            self._render()
+
+    # ------------------------------------------------------------------ reports
+    def _render(self) -> None:
+        self.panel.render()
+
+    def _started(self, generation: int, labels, epochs: int, description: str) -> None:
+        if self.runner.is_current(generation):
+            self.log.labels, self.log.epochs = tuple(labels), epochs
+            self.log.history = {label: [] for label in labels}
+            self.log.steps = {label: [] for label in labels}
+            self.log.state, self.log.message = "training", description
+            self._render()
+
+    def _epoch(self, generation: int, label: str, metrics) -> None:
+        if self.runner.is_current(generation):
+            self.log.add_epoch(label, metrics)
+            self.window.status_label.setText(f"{label}: epoch {metrics.epoch}/{self.log.epochs}"
+                                             f", {metrics.summary()}")
+            self._render()
+
+    def _step(self, generation: int, label: str, report) -> None:
+        if self.runner.is_current(generation):
+            self.log.add_step(label, report)
+            self._render()
+
+    def _finished(self, generation: int, result, _note: str) -> None:
+        if result is None or not self.runner.is_current(generation):
+            return
+        match result:
+            case TrainingDone(models=models, folder=folder):
+                message = "; ".join(f"{m.name}: {m.title}" for m in models)
+                if self.lesson is not None:
+                    from ...training.lessons import verdict
+
+                    message = f"{self.lesson.title}. {verdict(self.lesson, self.log.history)}"
+                self.log.finish("done", message)
+                self.log.folder = folder
+                self._render()
+                self.use_trained(models[0])
+
+    def _failed(self, generation: int, exc: BaseException) -> None:
+        from ...training import TrainingCancelled
+
+        if isinstance(exc, TrainingCancelled) or generation != self.runner.generation or \
+                self.log.state == "cancelled":
+            return
+        from ..errors import describe
+
+        self.log.finish("failed", describe(exc).splitlines()[0])
+        self._render()
+        self.window.show_error(exc)
+
+    # ------------------------------------------------------------------ the trained weights
+    def use_trained(self, trained: TrainedModel) -> None:
+        """Make ``trained`` the live model: at once when the window shows that model with
+        those options, else after opening it (the data may have changed its classes)."""
+        from ... import zoo
+
+        weights = Weights(trained.title, trained.path)
+        p = self.state.model
+
+        def apply(_prepared=None) -> None:
+            if _prepared is not None:
+                self.state.events.model.disconnect(apply)
+            self.state.set_live(LiveModel(self.state.key, trained.module, weights))
+            self.window.status_label.setText(f"{trained.name}: {trained.title}")
+            if self.state.image is not None:
+                self.window.inference.run()
+
+        if p is not None and p.name == trained.name and \
+                zoo.get_info(p.name).resolve(p.options) == trained.options:
+            apply()
+        else:
+            self.state.events.model.connect(apply)
+            self.window.open_model(trained.name, trained.options)
+
+    # ------------------------------------------------------------------ LeNet-5 and drawing
+    def show_draw(self) -> None:
+        self.draw_dock.show()
+        self.draw_dock.raise_()
+
+    def shipped_lenet(self) -> dict | None:
+        """resources/trained/lenet5_digits.json (explorer.training.shipped), or None."""
+        from ...assets import RESOURCES
+
+        meta = RESOURCES / "trained" / "lenet5_digits.json"
+        return json.loads(meta.read_text()) if meta.exists() else None
+
+    def load_trained_lenet(self) -> None:
+        """Open LeNet-5 with the weights trained on the shipped digits, in one click."""
+        from ...assets import RESOURCES
+
+        meta = self.shipped_lenet()
+        if meta is None:
+            self.window.show_error(FileNotFoundError(2, "missing",
+                                                     "resources/trained/lenet5_digits.json"))
+            return
+        path = str(RESOURCES / "trained" / meta["weights"])
+        label = (f"trained {len(meta['history'])} epochs on UCI digits, test accuracy "
+                 f"{meta['test_accuracy']:.1%}")
+        p = self.state.model
+        if p is not None and p.name == meta["model"] and \
+                p.info.resolve(p.options) == meta["options"]:
+            self.window.inference.load_weights(path, label=label)
+            return
+
+        def after_model(_prepared) -> None:
+            self.state.events.model.disconnect(after_model)
+            self.window.inference.load_weights(path, label=label)
+
+        self.state.events.model.connect(after_model)
+        self.window.open_model(meta["model"], meta["options"])

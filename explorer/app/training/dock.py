@@ -1,0 +1,83 @@
+"""The Training dock: live curves of the run in the TrainingLog (pyqtgraph), one colour
+per model: training error (solid) and test error (dashed) per epoch on the left, the
+running training loss every few steps on the right; the run's state, Cancel, and where
+its files are."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ...training.log import TrainingLog
+
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+
+
+def _plot(title: str, left: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget()
+    plot.setBackground(None)
+    plot.setTitle(title, size="9pt")
+    plot.setLabel("bottom", "epoch")
+    plot.setLabel("left", left)
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.setMouseEnabled(x=False, y=False)
+    plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
+    return plot
+
+
+class TrainingDock(QWidget):
+    cancelRequested = Signal()
+
+    def __init__(self, log: TrainingLog, parent=None) -> None:
+        super().__init__(parent)
+        self.log = log
+        self.status = QLabel("Model ▸ Train… trains the current model; a second model can be "
+                             "trained beside it on the same data order.", wordWrap=True)
+        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.cancel = QPushButton("Cancel", visible=False)
+        self.cancel.clicked.connect(self.cancelRequested)
+        self.errors = _plot("error per epoch (solid: training, dashed: test)", "error %")
+        self.losses = _plot("training loss (running mean)", "loss")
+        plots = QHBoxLayout()
+        plots.addWidget(self.errors, 1)
+        plots.addWidget(self.losses, 1)
+        top = QHBoxLayout()
+        top.addWidget(self.status, 1)
+        top.addWidget(self.cancel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addLayout(plots, 1)
+        self.render()
+
+    def render(self) -> None:
+        """Draw the log as it stands (called after each report)."""
+        log = self.log
+        self.errors.clear()
+        self.losses.clear()
+        for label, colour in zip(log.labels, COLOURS * 2):
+            history = log.history.get(label, [])
+            epochs = [m.epoch for m in history]
+            seg = any(m.mean_iou is not None for m in history)
+            self.errors.plot(epochs, [100 * m.train_error for m in history],
+                             pen=pg.mkPen(colour, width=2.5), symbol="o", symbolSize=5,
+                             symbolBrush=colour, name=f"{label} training")
+            self.errors.plot(epochs, [100 * (1 - m.mean_iou if seg else m.test_error)
+                                      for m in history],
+                             pen=pg.mkPen(colour, width=1.5, style=Qt.DashLine),
+                             name=f"{label} test" + (" (1 − mean IoU)" if seg else ""))
+            steps = log.steps.get(label, [])
+            self.losses.plot([x for x, _ in steps], [y for _, y in steps],
+                             pen=pg.mkPen(colour, width=2), name=label)
+        if log.epochs:
+            for plot in (self.errors, self.losses):
+                plot.setXRange(0, log.epochs, padding=0.02)
+        self.errors.setYRange(0, 100, padding=0.02)
+        text = log.message
+        if log.labels and log.state != "idle":
+            text = f"{log.message} — {log.progress_text()}"
+        if log.folder:
+            text += f"<br><small>files: {log.folder}</small>"
+        self.status.setText(text)
+        self.cancel.setVisible(log.running)

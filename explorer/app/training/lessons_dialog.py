@@ -1,0 +1,52 @@
+"""Model ▸ Training lessons…: each lesson's claim and a Run button that trains its models
+side by side in the Training dock; when the run ends the dock says what it measured."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QListWidget,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+)
+
+
+class TrainingLessonsDialog(QDialog):
+    def __init__(self, lessons, run, parent=None) -> None:
+        super().__init__(parent)
+        from ...training.recipes import get_recipe
+
+        self.setWindowTitle("Training lessons")
+        self.resize(760, 420)
+        self.lessons, self.run_lesson, self.get_recipe = lessons, run, get_recipe
+        self.list = QListWidget()
+        self.list.addItems([lesson.title for lesson in lessons])
+        self.list.currentRowChanged.connect(self.show_lesson)
+        self.text = QTextBrowser()
+        self.run_button = QPushButton("Run")
+        self.run_button.clicked.connect(self._run)
+        right = QVBoxLayout()
+        right.addWidget(self.text)
+        right.addWidget(self.run_button)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(right, 2)
+        self.list.setCurrentRow(0)
+
+    def show_lesson(self, row: int) -> None:
+        lesson = self.lessons[row]
+        recipe = self.get_recipe(lesson.preset)
+        models = " and ".join(escape(m) for m, _ in lesson.models)
+        self.text.setHtml(f"<h3>{escape(lesson.title)}</h3><p>{escape(lesson.claim)}</p>"
+                          f"<p><b>The run:</b> {models} on <i>{escape(lesson.dataset)}</i>, "
+                          f"{escape(recipe.title)}, {recipe.epochs} epochs, the same data "
+                          f"order for each; the Training dock draws the curves and says what "
+                          f"this run measured.</p>")
+
+    def _run(self) -> None:
+        self.run_lesson(self.lessons[self.list.currentRow()])
+        self.accept()
