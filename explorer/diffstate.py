@@ -122,6 +122,18 @@ def toggled_spec(p: DiffPrepared, side: str, node_id: str) -> FoldSpec | None:
     return FoldSpec(spec.depth, spec.expand - parents, spec.collapse | parents)
 
 
+def find(d: GraphDiff, text: str) -> list[NodeDiff]:
+    """The rows of ``d`` whose layer in A or B has ``text`` in its id or operator."""
+    t = text.strip().lower()
+    if not t:
+        return []
+
+    def hit(view: LayerGraph, n: str | None) -> bool:
+        return n is not None and (t in n.lower() or t in str(view.node(n)["op"]).lower())
+
+    return [x for x in d.nodes if hit(d.a, x.a) or hit(d.b, x.b)]
+
+
 @dataclass
 class DiffEvents:
     shown: Event = field(default_factory=Event)  # a new comparison, or a new fold of it
@@ -135,6 +147,8 @@ class DiffState:
         self.events = DiffEvents()
         self.prepared: DiffPrepared | None = None
         self.selection: NodeDiff | None = None
+        self.search_text = ""
+        self.hits: list[NodeDiff] = []
 
     def show(self, prepared: DiffPrepared) -> None:
         """A comparison (or a new fold of it): keeps the selection where both of its
@@ -142,6 +156,7 @@ class DiffState:
         old = self.selection
         self.prepared = prepared
         self.selection = None
+        self.search_text, self.hits = "", []
         self.events.shown.emit(prepared)
         if old is not None:
             again = [d for d in prepared.diff.nodes if (d.a, d.b) == (old.a, old.b)]
@@ -160,6 +175,20 @@ class DiffState:
         """A click on a node in pane ``side``: that node and its match."""
         if self.prepared is not None:
             self.select_node(self.prepared.diff.node_for(side, node_id))
+
+    def find_next(self, text: str) -> NodeDiff | None:
+        """The next row whose layer, in either model, has ``text`` in its name or
+        operator (case-insensitive), selected; None when nothing has."""
+        if self.prepared is None:
+            return None
+        if text != self.search_text:
+            self.search_text = text
+            self.hits = find(self.prepared.diff, text)
+        if not self.hits:
+            return None
+        index = self.hits.index(self.selection) + 1 if self.selection in self.hits else 0
+        self.select_node(self.hits[index % len(self.hits)])
+        return self.selection
 
     def select_node(self, node: NodeDiff | None) -> None:
         if node != self.selection:

@@ -139,3 +139,19 @@ def test_diff_state_without_qt():
     spec = toggled_spec(p, "b", folded)
     assert {folded, p.diff.b_to_a[folded]} <= spec.expand
     assert model_text("resnet34", {"shortcut": "A"}) == "resnet34:shortcut=A"
+
+
+def test_find_in_both_walks_the_rows_that_match(qtbot, window):
+    cw = _open(qtbot, window, "vgg16", "vgg19")
+    cw.find_box.setText("features.25")
+    cw.find_next()
+    first = cw.state.selection
+    assert "features.25" in (first.a, first.b)
+    cw.find_next()
+    assert cw.state.selection != first and "features.25" in (
+        cw.state.selection.a, cw.state.selection.b)
+    assert cw.rows.currentItem().data(0, 0x0100) == cw.state.selection  # Qt.UserRole
+    cw.find_box.setText("nothing like it")
+    cw.find_next()
+    assert "No layer" in cw.status.text()
+    cw.close()

@@ -120,3 +120,17 @@ def test_shared_spec_folds_both_alike():
     assert all(fb.node(n).get("folded") for n in folded)  # the same blocks folded in B
     assert len(fa) == len(fb) + 1  # the only extra: the open block's residual sum
     assert spec == FoldSpec(spec.depth, spec.expand)
+
+
+def test_a_model_file_against_a_zoo_model(tmp_path):
+    (tmp_path / "net.py").write_text(
+        "import torch.nn as nn\n\n\nclass Net(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.conv1 = nn.Conv2d(1, 6, 5)\n        self.act = nn.Tanh()\n\n"
+        "    def forward(self, x):\n        return self.act(self.conv1(x))\n")
+    out = tmp_path / "d.json"
+    assert main(["diff", f"{tmp_path / 'net.py'}:Net", "lenet5", "-o", str(out),
+                 "--input", "1,1,32,32"]) == 0
+    data = json.loads(out.read_text())
+    first_conv = next(n for n in data["nodes"] if n["a"] == "conv1")
+    assert first_conv["b"] == "features.0" and first_conv["status"] == "same"

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QPushButton,
     QSplitter,
@@ -32,7 +33,7 @@ from ..workers import Runner
 from .details import pair_html, row_texts, status_text
 from .pane import DiffPane
 
-COLUMNS = ("A", "B", "status", "Δ parameters", "what differs")
+COLUMNS = ("A", "B", "status", "Δ parameters", "Δ MACs", "what differs")
 
 
 class CompareWindow(QMainWindow):
@@ -58,10 +59,14 @@ class CompareWindow(QMainWindow):
         expand.clicked.connect(self.expand_all)
         fit = QPushButton("Fit")
         fit.clicked.connect(lambda: self.panes["a"].view.fit())
+        self.find_box = QLineEdit()
+        self.find_box.setPlaceholderText("Find in both: name or operator, Enter for next")
+        self.find_box.setClearButtonEnabled(True)
+        self.find_box.returnPressed.connect(self.find_next)
         top = QHBoxLayout()
         for widget in (QLabel("A"), self.a, QLabel("B"), self.b, go, expand, fit, totals):
             top.addWidget(widget)
-        top.addStretch(1)
+        top.addWidget(self.find_box, 1)
         self.claim_label = QLabel()
         self.claim_label.setWordWrap(True)
         self.claim_label.setStyleSheet("padding: 4px; font-style: italic;")
@@ -127,6 +132,15 @@ class CompareWindow(QMainWindow):
         self.status.setText(f"Tracing and matching {a} and {b}…")
         self.runner.submit(lambda progress: prepare_diff(a, b, measure=measure, claim=claim,
                                                          check=progress.check))
+
+    def find_next(self) -> None:
+        text = self.find_box.text()
+        if self.state.find_next(text) is None and text.strip():
+            self.status.setText(f"No layer of either model matches {text!r}.")
+        elif text.strip():
+            hits = self.state.hits
+            self.status.setText(f"{hits.index(self.state.selection) + 1} of {len(hits)} "
+                                f"rows match {text!r}.")
 
     def toggle(self, side: str, node_id: str) -> None:
         """Double-click in a pane: unfold the block (and its match) or fold the layer's."""
@@ -220,6 +234,16 @@ class CompareWindow(QMainWindow):
         for col in range(len(COLUMNS) - 1):
             self.rows.resizeColumnToContents(col)
 
+    def _select_row(self, node) -> bool:
+        for i in range(self.rows.topLevelItemCount()):
+            item = self.rows.topLevelItem(i)
+            if item.data(0, Qt.UserRole) == node:
+                blocked = self.rows.blockSignals(True)
+                self.rows.setCurrentItem(item)
+                self.rows.blockSignals(blocked)
+                return True
+        return False
+
     def _row_clicked(self, item, _previous) -> None:
         if item is not None:
             self.state.select_node(item.data(0, Qt.UserRole))
@@ -237,13 +261,12 @@ class CompareWindow(QMainWindow):
         da = p.diff.a.node(node.a) if node.a else None
         db = p.diff.b.node(node.b) if node.b else None
         self.detail.setHtml(pair_html(node, da, db, p.label_a, p.label_b))
-        for i in range(self.rows.topLevelItemCount()):
-            item = self.rows.topLevelItem(i)
-            if item.data(0, Qt.UserRole) == node:
-                blocked = self.rows.blockSignals(True)
-                self.rows.setCurrentItem(item)
-                self.rows.blockSignals(blocked)
-                break
+        if not self._select_row(node) and node.status == "same":
+            blocked = self.only_differences.blockSignals(True)  # a same row: show them all
+            self.only_differences.setChecked(False)
+            self.only_differences.blockSignals(blocked)
+            self._fill_rows()
+            self._select_row(node)
 
     def _follow(self, source: DiffPane, target: DiffPane) -> None:
         """The other pane at the same zoom and the same height (matched nodes share it)."""

@@ -29,12 +29,14 @@ def status_text(status: str, a: str, b: str) -> str:
 
 
 def row_texts(node: NodeDiff, data_a: dict | None, data_b: dict | None) -> list[str]:
-    """The list's columns: A, B, status, Δ parameters, what differs."""
-    pa = data_a.get("params", 0) if data_a else 0
-    pb = data_b.get("params", 0) if data_b else 0
-    delta = f"{pb - pa:+,}" if pb != pa else ""
+    """The list's columns: A, B, status, Δ parameters, Δ MACs, what differs."""
+    def delta(key: str, scale: int = 1) -> str:
+        va = (data_a.get(key, 0) if data_a else 0) // scale
+        vb = (data_b.get(key, 0) if data_b else 0) // scale
+        return f"{vb - va:+,}" if vb != va else ""
+
     what = changes_text(node.changes) if node.changes else ""
-    return [node.a or "—", node.b or "—", node.status, delta, what]
+    return [node.a or "—", node.b or "—", node.status, delta("params"), delta("flops", 2), what]
 
 
 def pair_html(node: NodeDiff, data_a: dict | None, data_b: dict | None, a: str, b: str) -> str:
