@@ -22,6 +22,15 @@ def small_input(name: str, **options) -> torch.Tensor:
     return torch.randn(1, c, size, size)
 
 
+# A random-init network has no reason to prefer a class: on N(0, 1) noise every zoo model's
+# logits stay within ±RANDOM_LOGITS (the largest today: ShuffleNet v1 g1, about 0.4). At
+# e^10 ≈ 22,000 to one a random network is not unsure but numerically chaotic: deep residual
+# networks summed their branches' variance block after block (ResNet-152 reached 1e8,
+# SE-ResNet-152 1e4 with float32 and float64 differing by 52 %) until each branch's last
+# layer started at zero (zoo/resnet.py).
+RANDOM_LOGITS = 10.0
+
+
 def output_tensor(y):
     return y["out"] if isinstance(y, dict) else y
 
@@ -65,6 +74,7 @@ def test_every_model_builds_and_runs(name):
         with torch.no_grad():  # the batch's own statistics, as in training
             y = output_tensor(model.train()(torch.cat([x, x.flip(-1)])))
     assert torch.isfinite(y).all()
+    assert float(y.abs().max()) <= RANDOM_LOGITS
 
 
 # Untrained, in eval mode, BN normalises with its default statistics (mean 0, variance 1),
@@ -203,3 +213,21 @@ def test_duplicate_registration_is_refused():
     with pytest.raises(zoo.ZooError, match="already registered"):
         zoo.registry.register_model("alexnet", info.builder, family="x", task="classification",
                                     paper="x", year=2000, input_shape=(3, 8, 8))
+
+
+def test_residual_branches_start_at_zero_so_deep_networks_stay_bounded():
+    from explorer.zoo.resnet import ResNet
+
+    x = torch.randn(1, 3, 64, 64)
+    tamed, wild = ResNet(152, se=True).eval(), ResNet(152, se=True, zero_init_last=False).eval()
+    with torch.no_grad():
+        y, y_wild = tamed(x), wild(x)
+        y64 = tamed.double()(x.double())
+    assert float(y_wild.abs().max()) > 100 * RANDOM_LOGITS  # what the bound catches
+    assert float(y.abs().max()) <= RANDOM_LOGITS
+    assert float((y.double() - y64).norm() / y64.norm()) < 1e-5  # float32 means something
+    assert not tamed.layer4[2].bn3.weight.any() and tamed.layer4[2].bn2.weight.all()
+    plain = zoo.build("resnet18_plain")
+    assert plain.layer1[0].bn2.weight.all()  # no shortcut: nothing to start from
+    assert "zero_init_last" in zoo.get_info("se_resnet152").initialisation
+    assert zoo.get_info("vgg16").initialisation.startswith("PyTorch's layer defaults")

@@ -35,7 +35,8 @@ class Catalogue(QWidget):
                 self.model.appendRow([family, QStandardItem(), QStandardItem()])
             row = [QStandardItem(name), QStandardItem(""), QStandardItem(info.task)]
             row[0].setData(name, NAME_ROLE)
-            row[0].setToolTip(f"{info.paper} ({info.year}), {info.task}\n{info.description}")
+            row[0].setToolTip(f"{info.paper} ({info.year}), {info.task}\n{info.description}"
+                              f"\nRandom init: {info.initialisation}")
             for item in row:
                 item.setEditable(False)
             family.appendRow(row)

@@ -43,6 +43,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"  params      {params:,} ({human(params)})")
     print(f"  labels      {info.labels or 'numbered classes'}")
     print(f"  torchvision {'weights load as-is' if info.torchvision else 'no'}")
+    print(f"  init        {info.initialisation}")
     print("  options:")
     for opt in info.options:
         print(f"    {opt.name}={opt.default!r}  ({opt.allowed()}) {opt.help}")

@@ -131,6 +131,8 @@ for _v in ("32s", "16s", "8s"):
     register_model(
         f"fcn{_v}", FCNVGG, family="FCN", task="segmentation", year=2015, paper=_PAPER,
         input_shape=(3, 500, 500), labels="voc21",
+        init="PyTorch's layer defaults; the upsampling transposed convolutions start as "
+             "bilinear interpolation and stay fixed (the paper's)",
         description=f"FCN-{_v}: VGG-16 made fully convolutional, scores upsampled "
                     + ("in one step." if _v == "32s" else "and fused with pool skip scores."),
         options=(Option("variant", str, _v, "output stride of the final upsampling",
@@ -139,6 +141,8 @@ for _v in ("32s", "16s", "8s"):
 register_model(
     "fcn_resnet50", FCNResNet, family="FCN", task="segmentation", year=2015, paper=_PAPER,
     input_shape=(3, 520, 520), labels="voc21", torchvision=True,
+    init="the backbone's as ResNet-50's (Kaiming-normal convolutions, each bottleneck's "
+         "last BN zero); the heads PyTorch's layer defaults",
     description="FCN head on a dilated ResNet-50 (output stride 8) with an auxiliary head.",
     options=(_classes(), Option("aux_loss", bool, True, "build the auxiliary head on layer3")),
 )

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 TASKS = ("classification", "segmentation")
+# How random weights are drawn unless a family says otherwise (ModelInfo.init).
+DEFAULT_INIT = ("PyTorch's layer defaults: conv and linear weights and biases uniform in "
+                "±1/√fan_in, BN scale 1 and shift 0")
 
 
 class ZooError(ValueError):
@@ -106,6 +109,12 @@ class ModelInfo:
     labels: str | None = None  # a label set name under resources/labels, or None
     description: str = ""
     torchvision: bool = False  # parameter names and shapes match torchvision's model
+    init: str = ""  # how random weights are drawn, where not PyTorch's layer defaults
+
+    @property
+    def initialisation(self) -> str:
+        """How this model's random weights are drawn, in words."""
+        return self.init or DEFAULT_INIT
 
     def option(self, name: str) -> Option:
         for opt in self.options:

@@ -13,6 +13,15 @@
 
 With the defaults (shortcut B, stride on 3x3, post-activation, no SE) parameter names and
 shapes are torchvision's.
+
+Initialisation: convolutions Kaiming-normal (fan out), as torchvision; and the last layer of
+every residual branch starts at zero (its BN's scale, or a pre-activation block's last
+convolution), as timm's ``zero_init_last`` (its default) and torchvision's
+``zero_init_residual=True`` do, after Goyal et al. 2017: each block starts as its shortcut.
+Without it a random-init network in eval mode (BN with its initial statistics is the
+identity) adds up its branches' variance block after block: ResNet-152's logits reached
+1e8 and SE-ResNet-152's 1e4, where float32 vs float64 differed by 52 %. Plain networks
+(no shortcut) keep every branch as it is.
 """
 
 from __future__ import annotations
@@ -101,6 +110,11 @@ class _Block(nn.Module):
             out += x if self.downsample is None else self.downsample(x)
         return self.relu(out)
 
+    def last_layer(self) -> nn.Module:
+        """The branch's last layer with a scale: zeroed at init, the block starts as its
+        shortcut."""
+        raise NotImplementedError
+
     def _pre(self, out: torch.Tensor, x: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:
         """Pre-activation (He 2016): a projection sees the pre-activated input."""
         if self.se is not None:
@@ -126,6 +140,9 @@ class BasicBlock(_Block):
         self.downsample = downsample
         self.residual = residual
 
+    def last_layer(self) -> nn.Module:
+        return self.bn2
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
         return self._post(self.bn2(self.conv2(out)), x)
@@ -150,6 +167,9 @@ class Bottleneck(_Block):
         self.downsample = downsample
         self.residual = residual
 
+    def last_layer(self) -> nn.Module:
+        return self.bn3
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
@@ -171,6 +191,9 @@ class PreActBasicBlock(_Block):
         self.se = SqueezeExcitation(planes, se_reduction) if se_reduction else None
         self.downsample = downsample
         self.residual = residual
+
+    def last_layer(self) -> nn.Module:
+        return self.conv2
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pre = self.relu(self.bn1(x))
@@ -197,6 +220,9 @@ class PreActBottleneck(_Block):
         self.downsample = downsample
         self.residual = residual
 
+    def last_layer(self) -> nn.Module:
+        return self.conv3
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pre = self.relu(self.bn1(x))
         out = self.conv1(pre)
@@ -204,12 +230,20 @@ class PreActBottleneck(_Block):
         return self._pre(self.conv3(self.relu(self.bn3(out))), x, pre)
 
 
+def zero_init_residuals(model: nn.Module) -> None:
+    """Zero the last layer of every residual branch in ``model``: each block starts as its
+    shortcut (timm's ``zero_init_last``; see the module's docstring for why)."""
+    for m in model.modules():
+        if isinstance(m, _Block) and m.residual:
+            nn.init.zeros_(m.last_layer().weight)
+
+
 class ResNet(nn.Module):
     def __init__(self, depth: int = 50, num_classes: int = 1000, shortcut: str = "B",
                  stride_on: str = "3x3", preact: bool = False, plain: bool = False,
                  se: bool = False, se_reduction: int = 16,
                  replace_stride_with_dilation: tuple[bool, bool, bool] = (False, False, False),
-                 ) -> None:
+                 zero_init_last: bool = True) -> None:
         super().__init__()
         kind, layers = DEPTHS[depth]
         if kind == "basic":
@@ -240,6 +274,8 @@ class ResNet(nn.Module):
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        if zero_init_last and not plain:
+            zero_init_residuals(self)
 
     def _make_layer(self, planes: int, blocks: int, stride: int = 1,
                     dilate: bool = False) -> nn.Sequential:
@@ -295,6 +331,12 @@ _PAPERS = {
 }
 
 
+INIT = ("Kaiming-normal convolutions (fan out), BN scale 1 and shift 0, and the last layer "
+        "of every residual branch zero (timm's zero_init_last, torchvision's "
+        "zero_init_residual=True): each block starts as its shortcut")
+PLAIN_INIT = "Kaiming-normal convolutions (fan out), BN scale 1 and shift 0"
+
+
 def _register(name: str, depth: int, flavour: str, **preset) -> None:
     paper, year = _PAPERS[flavour]
     family = {"se": "SENet", "preact": "ResNet"}.get(flavour, "ResNet")
@@ -302,6 +344,7 @@ def _register(name: str, depth: int, flavour: str, **preset) -> None:
         name, ResNet, family=family, task="classification", paper=paper, year=year,
         input_shape=(3, 224, 224), labels="imagenet1k", options=_options(depth, **preset),
         torchvision=flavour == "resnet" and not preset,
+        init=PLAIN_INIT if flavour == "plain" else INIT,
         description=f"{flavour} network, {depth} layers"
         + (f" ({', '.join(f'{k}={v}' for k, v in preset.items())})" if preset else ""),
     )
