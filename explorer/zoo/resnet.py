@@ -21,7 +21,7 @@ convolution), as timm's ``zero_init_last`` (its default) and torchvision's
 Without it a random-init network in eval mode (BN with its initial statistics is the
 identity) adds up its branches' variance block after block: ResNet-152's logits reached
 1e8 and SE-ResNet-152's 1e4, where float32 vs float64 differed by 52 %. Plain networks
-(no shortcut) keep every branch as it is.
+(no shortcut) keep every branch as it is; ``zero_init_last=False`` gives the paper's init.
 """
 
 from __future__ import annotations
@@ -320,7 +320,13 @@ def _options(depth: int, **preset) -> tuple[Option, ...]:
         Option("plain", bool, defaults["plain"], "no shortcuts: the plain network"),
         Option("se", bool, defaults["se"], "squeeze-and-excitation on each residual branch"),
         Option("se_reduction", int, 16, "SE reduction ratio r", min=1, max=1024),
+        zero_init_option(),
     )
+
+
+def zero_init_option() -> Option:
+    return Option("zero_init_last", bool, True, "start each residual branch's last layer at "
+                  "zero (timm's default; bounded random-init outputs); off: the paper's init")
 
 
 _PAPERS = {
@@ -333,7 +339,8 @@ _PAPERS = {
 
 INIT = ("Kaiming-normal convolutions (fan out), BN scale 1 and shift 0, and the last layer "
         "of every residual branch zero (timm's zero_init_last, torchvision's "
-        "zero_init_residual=True): each block starts as its shortcut")
+        "zero_init_residual=True): each block starts as its shortcut (zero_init_last=False: "
+        "the paper's Kaiming init alone)")
 PLAIN_INIT = "Kaiming-normal convolutions (fan out), BN scale 1 and shift 0"
 
 

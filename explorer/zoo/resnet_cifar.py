@@ -22,13 +22,17 @@ from torch import nn
 
 from .common import num_classes
 from .registry import Option, ZooError, register_model
+from .resnet import INIT as RESNET_INIT
 from .resnet import (
+    PLAIN_INIT,
     BasicBlock,
     Bottleneck,
     PreActBasicBlock,
     PreActBottleneck,
     conv3x3,
     make_shortcut,
+    zero_init_option,
+    zero_init_residuals,
 )
 
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -50,7 +54,8 @@ def blocks_per_stage(depth: int, bottleneck: bool) -> int:
 
 class CifarResNet(nn.Module):
     def __init__(self, depth: int = 20, num_classes: int = 10, shortcut: str = "A",
-                 preact: bool = False, plain: bool = False, bottleneck: bool = False) -> None:
+                 preact: bool = False, plain: bool = False, bottleneck: bool = False,
+                 zero_init_last: bool = True) -> None:
         super().__init__()
         n = blocks_per_stage(depth, bottleneck)
         if bottleneck:
@@ -76,6 +81,8 @@ class CifarResNet(nn.Module):
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        if zero_init_last and not plain:  # bounded random-init outputs (see resnet.py)
+            zero_init_residuals(self)
 
     def _make_layer(self, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
         out = planes * self._block.expansion
@@ -109,6 +116,7 @@ def _options(depth: int, shortcut: str = "A", preact: bool = False, plain: bool 
         Option("preact", bool, preact, "pre-activation blocks (He et al. 2016)"),
         Option("plain", bool, plain, "no shortcuts: the plain network"),
         Option("bottleneck", bool, bottleneck, "1×1-3×3-1×1 bottleneck blocks"),
+        zero_init_option(),
     )
 
 
@@ -126,6 +134,7 @@ def _register(name: str, depth: int, flavour: str, **preset) -> None:
         year=year, input_shape=(3, 32, 32), mean=CIFAR10_MEAN, std=CIFAR10_STD,
         labels="cifar10", options=_options(depth, **preset),
         description=f"{flavour} network for CIFAR-10, {depth} layers",
+        init=PLAIN_INIT if flavour == "plain" else RESNET_INIT,
     )
 
 
