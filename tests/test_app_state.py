@@ -138,6 +138,7 @@ def test_7_the_form_follows_demo_weights_and_asks_before_dropping_them(
     an option edit dropped the weights silently; the demo replaced the person's image."""
     load(qtbot, window, "resnet18")
     window.inference.open_image(str(gradient_png(tmp_path / "mine.png")))
+    monkeypatch.setattr(window, "demo_choice", lambda current: "image")  # see test_demo…
     with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
         window.load_demo()
     qtbot.waitUntil(lambda: window.state.weights.trained, timeout=TIMEOUT)

@@ -159,3 +159,24 @@ def test_the_legend_is_whole_in_a_small_window(qtbot, window):
             assert right <= legend.width(), label.text()
     view = window.panel.view
     assert view.width() >= 0.8 * window.panel.width()  # the overview takes little
+
+
+def test_demo_weights_ask_before_replacing_the_model_and_run_a_shapes_sample(
+        qtbot, window, tmp_path, monkeypatch):
+    """Was: Model ▸ Load demo weights replaced the model on screen with unet_padded and
+    reran the person's photo (a cat labelled circle/square/triangle) without asking."""
+    from apphelpers import gradient_png
+
+    load(qtbot, window, "resnet18")
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        window.inference.open_image(str(gradient_png(tmp_path / "cat.png")))
+    asked = []
+    monkeypatch.setattr(window, "demo_choice", lambda current: asked.append(current) or "")
+    window.load_demo()  # cancelled: nothing changes
+    assert asked == ["resnet18"] and window.prepared.name == "resnet18"
+    assert not window.progress.isVisible()
+    monkeypatch.setattr(window, "demo_choice", lambda current: "sample")
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        window.load_demo()
+    qtbot.waitUntil(lambda: window.state.image_name.startswith("shapes_"), timeout=TIMEOUT)
+    assert window.prepared.name == "unet_padded" and window.state.weights.trained

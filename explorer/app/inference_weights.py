@@ -70,7 +70,10 @@ class WeightsJobs:
             offer = f"Use {ws.name}"
             detail = (f"{ws.metrics_text()}; "
                       + ("cached" if ws.is_cached() else f"download {ws.size_text()}"))
-        self.predictions.show_weights_note(True, offer, detail)
+        from ..inference.next_steps import next_steps
+
+        self.predictions.show_weights_note(True, offer, detail,
+                                           next_steps(self.state.model.name))
 
     def _demo_meta(self) -> dict | None:
         from ..assets import RESOURCES
@@ -78,9 +81,10 @@ class WeightsJobs:
         meta = RESOURCES / "demo" / "demo.json"
         return json.loads(meta.read_text()) if meta.exists() else None
 
-    def load_demo(self, open_model) -> None:
+    def load_demo(self, open_model, keep_image: bool = True) -> None:
         """The shipped U-Net trained on shapes: a first overlay that means something. The
-        person's own image stays if there is one; else a sample of the shapes runs."""
+        person's own image stays if there is one and ``keep_image``; else a sample of
+        the shapes runs."""
         from ..assets import RESOURCES
 
         meta = self._demo_meta()
@@ -95,7 +99,7 @@ class WeightsJobs:
             self.state.events.model.disconnect(after_model)
             sample = str(demo / "shapes_1.png")
             self.load_weights(str(demo / meta["weights"]),
-                              then=None if self.state.image is not None
+                              then=None if keep_image and self.state.image is not None
                               else lambda: self.open_image(sample))
 
         self.state.events.model.connect(after_model)

@@ -44,6 +44,8 @@ UNTRAINED = ("Untrained weights (random init): these predictions are noise and m
 class PredictionPanel(QWidget):
     gradcamRequested = Signal(int)  # class index
     publishedRequested = Signal()  # the person wants the model's published weights
+    # another next step from the banner: "model:NAME", "demo" or "file"
+    stepChosen = Signal(str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -78,12 +80,17 @@ class PredictionPanel(QWidget):
         self.offer_button = QPushButton()  # short ("Use NAME"); the details wrap below
         self.offer_button.clicked.connect(self.publishedRequested)
         self.offer_detail = QLabel(wordWrap=True)
+        # the other ways to a result that means something (a dead end was all there was
+        # for models without published weights)
+        self.steps = QLabel(wordWrap=True, textFormat=Qt.RichText)
+        self.steps.linkActivated.connect(self.stepChosen)
         self.note_box = QWidget()
         nl = QVBoxLayout(self.note_box)
         nl.setContentsMargins(0, 0, 0, 0)
         nl.addWidget(self.weights_note)
         nl.addWidget(self.offer_button, 0, Qt.AlignLeft)
         nl.addWidget(self.offer_detail)
+        nl.addWidget(self.steps)
         seg = QHBoxLayout()
         seg.addWidget(QLabel("opacity"))
         seg.addWidget(self.opacity, 1)
@@ -120,10 +127,22 @@ class PredictionPanel(QWidget):
         self.cam_box.hide()
         self.note_box.hide()
 
-    def show_weights_note(self, untrained: bool, offer: str | None, detail: str = "") -> None:
+    def show_weights_note(self, untrained: bool, offer: str | None, detail: str = "",
+                          steps=None) -> None:
         """``untrained``: say the result means nothing; ``offer``: the button's text for
         the model's published weights (None where there are none), ``detail`` what they
-        score and cost, wrapped under it (a long button text held the window wide)."""
+        score and cost, wrapped under it (a long button text held the window wide);
+        ``steps`` (inference.next_steps.NextSteps) the other ways, as links."""
+        links = []
+        if steps is not None and untrained:
+            links += [f"<a href='model:{m}'>{m}</a> (published weights)"
+                      for m in steps.related]
+            if steps.demo:
+                links.append("<a href='demo'>the demo U-Net</a> and its shapes")
+            links.append("<a href='file'>a weights file…</a>")
+        self.steps.setText(("Or try " if offer else "Try ") + ", ".join(links) + "."
+                           if links else "")
+        self.steps.setVisible(bool(links))
         self.note_box.setVisible(untrained)
         self.offer_button.setVisible(untrained and offer is not None)
         self.offer_button.setText(offer or "")

@@ -149,6 +149,16 @@ class MainWindow(FilesMixin, QMainWindow):
         self.inference.state.events.image.connect(
             lambda image, _name: image is not None and self._show_dock("image"))
         self.inference.ran.connect(self.docks["features"].raise_)
+        self.inference.predictions.stepChosen.connect(self.take_next_step)
+
+    def take_next_step(self, step: str) -> None:
+        """A link of the untrained-weights banner: a related model, the demo, a file."""
+        if step.startswith("model:"):
+            self.open_model(step.removeprefix("model:"))
+        elif step == "demo":
+            self.load_demo()
+        elif step == "file":
+            self.ask_weights()
 
     def _show_dock(self, key: str) -> None:
         """A dock with something new to show comes to the front (shown if it waited)."""

@@ -304,7 +304,35 @@ class FilesMixin:
             self.inference.load_weights(path)
 
     def load_demo(self) -> None:
-        self.inference.load_demo(self.open_model)
+        """Model ▸ Load demo weights. They belong to a small U-Net, which replaces the
+        model on screen: asked first (was: silently, the person's photo rerun and a cat
+        labelled circle/square/triangle), a shapes sample offered before their image."""
+        meta = self.inference._demo_meta() or {}
+        p, keep_image = self.state.model, True
+        if p is not None and p.name != meta.get("model"):
+            choice = self.demo_choice(p.name)
+            if not choice:
+                return
+            keep_image = choice == "image"
+        self.inference.load_demo(self.open_model, keep_image)
+
+    def demo_choice(self, current: str) -> str:
+        """'sample', 'image' (the person's own) or '' (cancel)."""
+        image = self.state.image_name
+        box = QMessageBox(QMessageBox.Question, APP,
+                          f"The demo weights belong to a small U-Net (unet_padded) trained "
+                          f"on synthetic circles, squares and triangles. It opens in place "
+                          f"of {current}.", parent=self)
+        box.setInformativeText("It tells shapes from background; a photo means nothing "
+                               "to it, so it runs on a sample of the shapes.")
+        sample = box.addButton("Open it with a shapes sample", QMessageBox.AcceptRole)
+        mine = box.addButton(f"Open it with {image}", QMessageBox.AcceptRole) if image else None
+        box.addButton(QMessageBox.Cancel)
+        box.setDefaultButton(sample)
+        box.exec()
+        clicked = box.clickedButton()
+        return "sample" if clicked is sample else "image" if (
+            mine is not None and clicked is mine) else ""
 
     # ---------------------------------------------------------------- dialogs and settings
     def ask_compare(self) -> None:

@@ -96,8 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("image")
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.add_argument("--weights", help="'pretrained' (the default published set), a set name "
-                                     "(explorer weights MODEL), or a .pth, .pt or "
-                                     ".safetensors state dict")
+                                     "(explorer weights MODEL), 'demo' (unet_padded trained "
+                                     "on shapes), or a .pth, .pt or .safetensors state dict")
     p.add_argument("--layer", nargs="+", metavar="PATH", help="layers whose feature maps to save")
     p.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: the best available)")
     p.add_argument("--dtype", choices=("float32", "tf32", "bfloat16", "float16"),

@@ -45,9 +45,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         dtype = choose_dtype(args.dtype, device)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
-    ws = published_set(args.name, args.weights)
+    demo = _demo(args) if args.weights == "demo" else None
+    ws = published_set(args.name, args.weights) if demo is None else None
     trained = None
-    if ws is None and args.weights:  # a training run's weights bring their options
+    if demo is not None:  # the demo brings its options, input size and class names
+        from ..inference.next_steps import DEMO_LABELS
+
+        options = {**demo["options"], **options}
+        trained = (options, DEMO_LABELS)
+    elif ws is None and args.weights:  # a training run's weights bring their options
         from ..training.run import run_options
 
         trained = run_options(Path(args.weights))
@@ -66,6 +72,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.weights and report.warning:
         print(f"explorer: warning: {report.warning}", file=sys.stderr)
     shape = parse_shape(args.input) or zoo.input_shape(args.name, **options)
+    if demo is not None and not args.input:  # the size it was trained at
+        shape = (1, options["in_channels"], demo["input_size"], demo["input_size"])
     if ws is not None:  # the input size the set was evaluated at
         shape = (1, shape[1], *reversed(ws.recipe.input_size(image.size)))
     graph = trace(model, shape, name=args.name)
@@ -101,9 +109,31 @@ def cmd_run(args: argparse.Namespace) -> int:
         best = pred["top_k"][0]
         prob = (f"{100 * best['prob']:.1f}%" if math.isfinite(best["prob"])
                 else "no valid probability")
-        print(f"{args.image}: {best['label']} ({prob}) on {device}")
+        print(f"{args.image}: {best['label']} ({prob}) on {device}"
+              + ("" if ws or args.weights else ", untrained weights"))
     else:
-        print(f"{args.image}: {len(pred['classes'])} classes in the mask on {device}")
+        n = len(pred["classes"])
+        print(f"{args.image}: {n} {'class' if n == 1 else 'classes'} in the mask on {device}"
+              + ("" if ws or args.weights else ", untrained weights"))
     print(f"wrote {out}/prediction.json" + (", overlay.png" if result.mask is not None else "")
           + (f" and {len(layers)} feature grids" if layers else ""))
+    if not (ws or args.weights):  # random weights: say so, and what would change it
+        from ..inference.next_steps import cli_note, next_steps
+
+        print(cli_note(next_steps(args.name)))
     return 0
+
+
+def _demo(args: argparse.Namespace) -> dict:
+    """``--weights demo``: the shipped U-Net trained on shapes, with its file resolved."""
+    from ..assets import RESOURCES
+    from ..inference.next_steps import demo_meta
+
+    meta = demo_meta()
+    if meta is None:
+        raise CLIError("--weights demo: resources/demo/demo.json is missing")
+    if args.name != meta["model"]:
+        raise CLIError(f"--weights demo: the demo weights are {meta['model']}'s (trained on "
+                       f"shapes): explorer run {meta['model']} IMAGE --weights demo")
+    args.weights = str(RESOURCES / "demo" / meta["weights"])
+    return meta

@@ -1,0 +1,40 @@
+"""Where a result comes from random weights, the next steps that would make it mean
+something (issue: the banner was a dead end for FCN-8s, SegNet, LeNet-5 and U-Net, and
+`explorer run` printed `caldron (1.8%) on cpu` with no word that it was untrained)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from explorer.inference.next_steps import cli_note, next_steps
+
+
+def test_each_kind_of_model_gets_a_way_to_meaningful_weights():
+    fcn = next_steps("fcn8s")
+    assert fcn.published == () and "fcn_resnet50" in fcn.related and fcn.demo
+    lenet = next_steps("lenet5")
+    assert lenet.published == () and lenet.related and not lenet.demo
+    resnet = next_steps("resnet18")
+    assert resnet.published[0] == "IMAGENET1K_V1" and resnet.related == ()
+    assert "--weights pretrained (IMAGENET1K_V1)" in cli_note(resnet)
+    assert "--weights demo" in cli_note(next_steps("segnet"))
+
+
+def test_the_cli_says_untrained_and_runs_the_demo_by_name(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "explorer", "run", "lenet5",
+                          "resources/demo/shapes_1.png", "--input", "1,1,32,32", "-o",
+                          str(tmp_path / "l")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[0].endswith("on cpu, untrained weights")
+    assert not run.stderr  # a note, not a failure
+    assert "untrained weights (random init)" in run.stdout and "--weights FILE" in run.stdout
+    demo = subprocess.run([sys.executable, "-m", "explorer", "run", "unet_padded",
+                           "resources/demo/shapes_1.png", "--weights", "demo", "-o",
+                           str(tmp_path / "d")], capture_output=True, text=True, timeout=300)
+    assert demo.returncode == 0, demo.stderr
+    assert "untrained weights" not in demo.stdout + demo.stderr
+    labels = {c["label"] for c in json.loads((tmp_path / "d" / "prediction.json")
+                                             .read_text())["classes"]}
+    assert "background" in labels and labels & {"circle", "square", "triangle"}
