@@ -16,6 +16,10 @@ WORK_PIXELS = 4096 * 4096  # images are reduced to at most this many pixels when
 MAX_INPUT_SIDE = 65_536  # any N, C, H or W of a model input (shapes only: meta device)
 MAX_INPUT_ELEMENTS = 1 << 34  # N*C*H*W of a traced input; a real run also needs the budget
 
+# one forward and backward pass (explorer flow, the Flow dock): the activations autograd
+# keeps for the backward pass, the gradients and the weights, estimated before it runs
+FLOW_MEMORY = 6 << 30
+
 PROBE_SECONDS = 20.0  # a user's model file must load (and trace) in this long
 PROBE_MEMORY = 2 << 30  # bytes the probe's user code may map beyond the interpreter's own
 

@@ -6,6 +6,7 @@ import argparse
 
 from .common import parse_scale, zoo
 from .diff_command import cmd_diff
+from .flow_command import add_flow_parser
 from .model_commands import cmd_compare, cmd_graph, cmd_info, cmd_lessons, cmd_list, cmd_summary
 from .run_command import cmd_run
 from .train_command import add_train_parser
@@ -119,4 +120,5 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_lessons)
 
     add_train_parser(sub)
+    add_flow_parser(sub)
     return parser
