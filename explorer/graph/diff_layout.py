@@ -16,6 +16,7 @@ from .diff import GraphDiff
 from .fold import FoldSpec, default_spec
 from .layergraph import LayerGraph
 from .layout import Box, EdgePath, Layout, Measure, layout
+from .route import merge_spans
 from .style import measure_text
 
 GAP = 80.0  # between the two diagrams
@@ -116,13 +117,7 @@ class _Rows:
 
     def __init__(self, lay: Layout) -> None:
         self.lay = lay
-        spans = sorted((b.y, b.y + b.h) for b in lay.boxes.values())
-        merged: list[list[float]] = []
-        for top, bottom in spans:
-            if merged and top <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], bottom)
-            else:
-                merged.append([top, bottom])
+        merged = merge_spans((b.y, b.y + b.h) for b in lay.boxes.values())
         self.tops = [t for t, _ in merged]
         self.bottoms = [b for _, b in merged]
 

@@ -46,14 +46,7 @@ class Rows:
 
     def free_x(self, rows: range, near: float) -> float:
         """The x nearest ``near`` that no box of ``rows`` covers."""
-        spans = sorted(s for r in rows for s in self.spans[r])
-        merged: list[list[float]] = []
-        for a, b in spans:
-            if merged and a <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], b)
-            else:
-                merged.append([a, b])
-        for a, b in merged:
+        for a, b in merge_spans(s for r in rows for s in self.spans[r]):
             if a < near < b:
                 return a if near - a <= b - near else b
         return near
@@ -221,3 +214,14 @@ def simplify(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     if len(out) == 1:
         out.append(out[0])
     return out
+
+
+def merge_spans(spans) -> list[list[float]]:
+    """Intervals (start, end) merged where they overlap, in order."""
+    merged: list[list[float]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return merged
