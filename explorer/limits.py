@@ -40,3 +40,6 @@ PT2_TENSOR_BYTES = MEMORY_BUDGET  # all its weights and constants together
 PT2_ENTRY_BYTES = 64 << 20  # one JSON document or the sample-input pickle
 PT2_MAX_ENTRIES = 100_000
 MAX_COMPRESSION_RATIO = 100  # inflated / stored size of any compressed entry
+
+# a model's parameters and buffers, on a real device (structure on meta has no limit)
+MODEL_BUDGET = MEMORY_BUDGET

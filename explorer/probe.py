@@ -160,7 +160,11 @@ def _child(send, path_text: str, name: str | None, shape: tuple, memory: int,
     try:
         module = load_module(path)
         picked = _pick(module, path, name)
-        model = _instantiate(module, path, picked)
+        try:  # shapes only: a model far too large to allocate can still be drawn
+            with torch.device("meta"):
+                model = _instantiate(module, path, picked)
+        except UserModelError:  # code that needs real tensors while it builds
+            model = _instantiate(module, path, picked)
         forward_error = None
         try:
             with torch.no_grad():

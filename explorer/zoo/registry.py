@@ -263,11 +263,16 @@ def build(name: str, **options: Any) -> nn.Module:
 
     Under ``torch.device("meta")`` no weight initialisation runs (there is nothing to
     fill), which also spares the first meta build torch's 1 s import of torch._dynamo."""
+    import torch
+
+    from .budget import check_model_budget
     from .common import SkipInitOnMeta  # imports torch
 
     load_families()
     info = get_info(name)
     values = info.resolve(options)
+    if torch.get_default_device().type != "meta":  # real memory: within the budget first
+        check_model_budget(info, values, defaults_fit=name in _REGISTRY)
     with SkipInitOnMeta():
         model = info.builder(**values)
     return model.eval()
