@@ -155,3 +155,13 @@ def test_find_in_both_walks_the_rows_that_match(qtbot, window):
     cw.find_next()
     assert "No layer" in cw.status.text()
     cw.close()
+
+
+def test_export_writes_what_the_panes_show(qtbot, window, tmp_path):
+    cw = _open(qtbot, window, "vgg16", "vgg19")
+    cw.export_to(str(tmp_path / "d.svg"))
+    svg = (tmp_path / "d.svg").read_text()
+    assert svg.count('<rect class="diff only_b"') == 6 and "Wrote" in cw.status.text()
+    cw.export_to(str(tmp_path / "d.txt"))
+    assert "Could not write" in cw.status.text() and not (tmp_path / "d.txt").exists()
+    cw.close()

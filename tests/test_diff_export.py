@@ -134,3 +134,10 @@ def test_a_model_file_against_a_zoo_model(tmp_path):
     data = json.loads(out.read_text())
     first_conv = next(n for n in data["nodes"] if n["a"] == "conv1")
     assert first_conv["b"] == "features.0" and first_conv["status"] == "same"
+
+
+def test_a_drawing_past_what_viewers_open_is_refused_with_the_scale_that_fits(tmp_path, capsys):
+    out = tmp_path / "d.png"
+    assert main(["diff", "vgg16", "vgg19", "-o", str(out), "--scale", "16"]) == 2
+    err = capsys.readouterr().err
+    assert "16,384 px" in err and "--scale" in err and not out.exists()

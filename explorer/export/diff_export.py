@@ -14,6 +14,7 @@ from ..graph.diff_layout import PairLayout
 from ..graph.style import DIFF_HALO, DIFF_STYLES, EDGE_STYLES, shape_text
 from .files import check_destination, write_atomic, write_text_atomic
 from .graph_export import FONT_PX, LEGEND_ROW, MARGIN, _font, draw_items, svg_items
+from .image_size import check_size
 from .table_export import human
 
 TITLE = 28.0  # the two models' names above their diagrams
@@ -116,10 +117,7 @@ def diff_png(d: GraphDiff, pair: PairLayout, path: Path, scale: float = 1.0) -> 
     from PIL import Image, ImageDraw
 
     rows = legend(d, pair)
-    canvas_w, canvas_h = canvas_size(pair, rows)
-    width, height = int(canvas_w * scale) + 1, int(canvas_h * scale) + 1
-    if width * height > 400_000_000:
-        raise ValueError(f"a {width}x{height} PNG is too large; lower the scale or fold more")
+    width, height = check_size("png", *canvas_size(pair, rows), scale)
     img = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(img)
     font, plain = _font(max(6, int(FONT_PX * scale)))
@@ -221,7 +219,9 @@ def write_diff(d: GraphDiff, pair: PairLayout | None, path: str | Path,
     elif pair is None:
         raise ValueError("a drawing needs the pair layout")
     elif suffix == ".svg":
+        check_size("svg", *canvas_size(pair, legend(d, pair)), 1.0)  # before writing
         write_text_atomic(path, diff_svg(d, pair))
     else:
+        check_size("png", *canvas_size(pair, legend(d, pair)), scale)
         write_atomic(path, lambda tmp: diff_png(d, pair, tmp, scale))
     return path

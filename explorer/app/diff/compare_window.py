@@ -59,12 +59,17 @@ class CompareWindow(QMainWindow):
         expand.clicked.connect(self.expand_all)
         fit = QPushButton("Fit")
         fit.clicked.connect(lambda: self.panes["a"].view.fit())
+        export = QPushButton("Export…")
+        export.setToolTip("Both diagrams side by side as SVG or PNG, or the diff as JSON or "
+                          "Markdown")
+        export.clicked.connect(self.ask_export)
         self.find_box = QLineEdit()
         self.find_box.setPlaceholderText("Find in both: name or operator, Enter for next")
         self.find_box.setClearButtonEnabled(True)
         self.find_box.returnPressed.connect(self.find_next)
         top = QHBoxLayout()
-        for widget in (QLabel("A"), self.a, QLabel("B"), self.b, go, expand, fit, totals):
+        for widget in (QLabel("A"), self.a, QLabel("B"), self.b, go, expand, fit, export,
+                       totals):
             top.addWidget(widget)
         top.addWidget(self.find_box, 1)
         self.claim_label = QLabel()
@@ -165,6 +170,33 @@ class CompareWindow(QMainWindow):
             self.runner.submit(lambda progress: refold(p.graph_a, p.graph_b, FoldSpec(),
                                                        measure, p.claim,
                                                        (p.label_a, p.label_b)))
+
+    def ask_export(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        p = self.state.prepared
+        if p is None:
+            return
+        stem = f"{p.graph_a.model}_vs_{p.graph_b.model}".replace(":", "_").replace("/", "_")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export the comparison", stem + ".svg",
+            "SVG (*.svg);;PNG (*.png);;JSON (*.json);;Markdown (*.md)")
+        if path:
+            self.export_to(path)
+
+    def export_to(self, path: str) -> None:
+        """What the panes show (the same fold, the same box sizes), as one drawing with
+        both side by side, or the diff as data; a failure is one line in the status."""
+        from ...export.diff_export import write_diff
+        from ...graph.diff_layout import pair_layout
+
+        p = self.state.prepared
+        try:
+            write_diff(p.diff, pair_layout(p.diff, self.measure), path)
+        except (OSError, ValueError) as exc:
+            self.status.setText(f"Could not write {path}: {exc}")
+            return
+        self.status.setText(f"Wrote {path}")
 
     def show_totals(self) -> None:
         from ... import zoo
