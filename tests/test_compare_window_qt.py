@@ -157,11 +157,23 @@ def test_find_in_both_walks_the_rows_that_match(qtbot, window):
     cw.close()
 
 
-def test_export_writes_what_the_panes_show(qtbot, window, tmp_path):
+def test_export_writes_what_the_panes_show(qtbot, window, tmp_path, monkeypatch):
+    from PIL import Image
+
+    from explorer.export import image_size
+
     cw = _open(qtbot, window, "vgg16", "vgg19")
     cw.export_to(str(tmp_path / "d.svg"))
     svg = (tmp_path / "d.svg").read_text()
     assert svg.count('<rect class="diff only_b"') == 6 and "Wrote" in cw.status.text()
     cw.export_to(str(tmp_path / "d.txt"))
     assert "Could not write" in cw.status.text() and not (tmp_path / "d.txt").exists()
+    monkeypatch.setitem(image_size.MAX_SIDE, "png", 1000)  # VGG-19's column is ~3,800 px
+    cw.export_to(str(tmp_path / "d.png"))
+    assert "at scale" in cw.status.text()
+    with Image.open(tmp_path / "d.png") as img:
+        assert max(img.size) <= 1000
+    monkeypatch.setitem(image_size.MAX_SIDE, "svg", 1000)
+    cw.export_to(str(tmp_path / "big.svg"))
+    assert "fold more" in cw.status.text() and not (tmp_path / "big.svg").exists()
     cw.close()

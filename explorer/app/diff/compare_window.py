@@ -188,15 +188,25 @@ class CompareWindow(QMainWindow):
         """What the panes show (the same fold, the same box sizes), as one drawing with
         both side by side, or the diff as data; a failure is one line in the status."""
         from ...export.diff_export import write_diff
+        from ...export.image_size import SMALLEST_SCALE, ExportTooLarge
         from ...graph.diff_layout import pair_layout
 
         p = self.state.prepared
+        pair = pair_layout(p.diff, self.measure)
         try:
-            write_diff(p.diff, pair_layout(p.diff, self.measure), path)
+            try:
+                write_diff(p.diff, pair, path)
+                note = ""
+            except ExportTooLarge as exc:  # a PNG still fits smaller: say so
+                if exc.fmt != "png" or exc.fits < SMALLEST_SCALE:
+                    raise ValueError(f"{exc.size[0]:,}×{exc.size[1]:,} px is more than "
+                                     "viewers open; fold more first") from None
+                write_diff(p.diff, pair, path, scale=exc.fits)
+                note = f" at scale {exc.fits:g}, the largest that viewers open"
         except (OSError, ValueError) as exc:
             self.status.setText(f"Could not write {path}: {exc}")
             return
-        self.status.setText(f"Wrote {path}")
+        self.status.setText(f"Wrote {path}{note}")
 
     def show_totals(self) -> None:
         from ... import zoo
