@@ -180,3 +180,18 @@ def test_demo_weights_ask_before_replacing_the_model_and_run_a_shapes_sample(
         window.load_demo()
     qtbot.waitUntil(lambda: window.state.image_name.startswith("shapes_"), timeout=TIMEOUT)
     assert window.prepared.name == "unet_padded" and window.state.weights.trained
+
+
+def test_docks_added_by_other_parts_join_the_plan(qtbot, monkeypatch, tmp_path):
+    """The Training dock joins the bottom's tabs; the Draw panel (406 px wide at least)
+    waits for Model ▸ Draw a digit instead of widening the side column at launch."""
+    from PySide6.QtCore import Qt
+
+    w = lifetime(qtbot, monkeypatch, tmp_path / "settings.ini", (1024, 640))
+    assert w.docks["draw"].isHidden() and share(w) >= 0.5
+    assert w.dockWidgetArea(w.docks["training"]) == Qt.BottomDockWidgetArea
+    w.reset_layout()
+    qtbot.wait(50)
+    assert w.docks["draw"].isHidden() and share(w) >= 0.5
+    assert w.dockWidgetArea(w.docks["training"]) == Qt.BottomDockWidgetArea
+    close(w)

@@ -19,7 +19,8 @@ GRAPH_SHARE = 0.5  # of the window's area, the least the graph panel keeps
 TARGET_SHARE = 0.53  # what a plan aims for: docks' title bars and separators vary
 CHROME = 100  # menu bar, toolbar and status bar, about
 LEFT, RIGHT, BOTTOM = ("catalogue", "options"), ("inspector", "image"), ("table", "features")
-ON_DEMAND = ("inspector", "image")  # empty until a selection or an image
+# empty until a selection or an image; the Draw panel until Model ▸ Draw a digit
+ON_DEMAND = ("inspector", "image", "draw")
 MIN_BOTTOM, MAX_BOTTOM = 110, 200
 
 
@@ -57,6 +58,11 @@ def apply_plan(window, plan: DockPlan, waiting: set[str]) -> None:
     """Put every dock where ``plan`` says, sized by it; the docks in ``waiting`` stay
     hidden until they have something to show (see ``reveal``)."""
     docks = window.docks
+    known = LEFT + RIGHT + BOTTOM
+    # docks other parts of the window add (Training, Draw) join the tabs of the area
+    # they were in: the bottom's, or the side's
+    extra = {key: (window.dockWidgetArea(dock) == Qt.BottomDockWidgetArea,
+                   not dock.isHidden()) for key, dock in docks.items() if key not in known}
     for dock in docks.values():
         window.removeDockWidget(dock)
     for key in LEFT:
@@ -70,16 +76,26 @@ def apply_plan(window, plan: DockPlan, waiting: set[str]) -> None:
     else:
         window.tabifyDockWidget(docks["options"], docks["inspector"])
         window.tabifyDockWidget(docks["options"], docks["image"])
+    for key, (bottom, _) in extra.items():
+        anchor = docks["table" if bottom else side_key(plan)]
+        window.addDockWidget(window.dockWidgetArea(anchor), docks[key])
+        window.tabifyDockWidget(anchor, docks[key])
     window.setCorner(Qt.BottomLeftCorner, Qt.LeftDockWidgetArea)
     window.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)
     for key, dock in docks.items():
-        dock.setVisible(key not in waiting)
+        shown = extra[key][1] if key in extra else True
+        dock.setVisible(shown and key not in waiting)
     docks["options"].raise_()
     docks["table"].raise_()
     window.resizeDocks([docks["catalogue"]], [plan.left], Qt.Horizontal)
     if plan.columns == 2 and "inspector" not in waiting:
         window.resizeDocks([docks["inspector"]], [plan.right], Qt.Horizontal)
     window.resizeDocks([docks["table"]], [plan.bottom], Qt.Vertical)
+
+
+def side_key(plan: DockPlan) -> str:
+    """The dock whose tabs the side's other docks join."""
+    return "inspector" if plan.columns == 2 else "options"
 
 
 def reveal(window, key: str, waiting: set[str]) -> None:

@@ -142,7 +142,7 @@ class MainWindow(FilesMixin, QMainWindow):
             dock.setWidget(widget)
             self.addDockWidget(Qt.LeftDockWidgetArea, dock)
             self.docks[key] = dock
-        self.dock_waiting = set(ON_DEMAND)
+        self.dock_waiting = {key for key in ON_DEMAND if key in self.docks}
         apply_plan(self, plan_for(self.width(), self.height()), self.dock_waiting)
         self.room_timer = QTimer(self, singleShot=True, interval=150)
         self.room_timer.timeout.connect(self.keep_graph_room)
@@ -181,12 +181,12 @@ class MainWindow(FilesMixin, QMainWindow):
         and a layout that leaves the graph less than half the window is planned afresh."""
         from .dock_layout import ON_DEMAND, apply_plan, plan_for
 
-        self.dock_waiting = set(ON_DEMAND)
+        self.dock_waiting = {key for key in ON_DEMAND if key in self.docks}
         if saved is None:
             apply_plan(self, plan_for(self.width(), self.height()), self.dock_waiting)
         else:
             self.restoreState(saved)
-            for key in ON_DEMAND:
+            for key in self.dock_waiting:
                 self.docks[key].hide()
         QTimer.singleShot(0, self.keep_graph_room)
 
@@ -206,7 +206,9 @@ class MainWindow(FilesMixin, QMainWindow):
 
         self.dock_waiting = {key for key, empty in (
             ("inspector", self.state.selection is None),
-            ("image", self.state.image is None)) if empty}
+            ("image", self.state.image is None),
+            ("draw", self.docks.get("draw") is None or self.docks["draw"].isHidden()))
+            if empty and key in self.docks}
         apply_plan(self, plan_for(self.width(), self.height()), self.dock_waiting)
 
     def resizeEvent(self, event) -> None:
