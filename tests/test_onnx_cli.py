@@ -46,3 +46,17 @@ def test_run_takes_an_image_through_it(tmp_path):
 
 def test_an_onnx_file_alone_opens_the_window():
     assert _opens_in_window(SQUEEZENET)
+
+
+def test_the_benchmark_runs_and_prints_its_table():
+    """Its figures are read by people, never asserted."""
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "onnx_bench.py"
+    done = subprocess.run([sys.executable, str(bench), "--repeat", "1", "--pairs",
+                           "resnet50:light_resnet50"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert len(rows) == 2 and rows[1].startswith("| resnet50 | light_resnet50.onnx |")

@@ -250,15 +250,19 @@ def convert(path: Path, folded: Folded, input_name: str, outputs: list[str],
     nodes = folded.nodes
     converted: list[Op | None] = []
     problems: Counter = Counter()
-    consumed = frozenset(n for proto in nodes for n in proto.input) | frozenset(outputs)
-    for proto in nodes:
+    attrs = [attributes(proto) for proto in nodes]  # read once: converting and shown
+    # how often each value is read; the graph's input and outputs count as readers too,
+    # so an op may work in place only on a value nothing else sees
+    consumed = Counter(n for proto in nodes for n in proto.input if n)
+    consumed.update([*outputs, input_name, *folded.constants])
+    for proto, node_attrs in zip(nodes, attrs):
         handler = HANDLERS.get(proto.op_type)
         if handler is None:
             problems[proto.op_type] += 1
             converted.append(None)
             continue
-        node = Node(proto, attributes(proto), folded.constants, folded.shapes, folded.opset,
-                    meta, consumed)
+        node = Node(proto, node_attrs, folded.constants, folded.shapes, folded.opset, meta,
+                    consumed)
         try:
             converted.append(handler(node))
         except Unsupported as exc:
@@ -274,16 +278,17 @@ def convert(path: Path, folded: Folded, input_name: str, outputs: list[str],
     for op, comps in zip(converted, paths):
         if op.module is not None:
             _place(root, comps, op.module)
-    for proto, op, comps in zip(nodes, converted, paths):
+    for proto, node_attrs, op, comps in zip(nodes, attrs, converted, paths):
         inputs = tuple(proto.input[i] if i < len(proto.input) else "" for i in op.inputs)
         for name in inputs:
             if name in folded.constants and name not in root.runtime_constants:
                 attr = f"onnx_constant_{len(root.runtime_constants)}"
-                root.register_buffer(attr, Node(proto, {}, folded.constants, {}, 0, meta)
+                root.register_buffer(attr, Node(proto, {}, folded.constants, folded.shapes, 0,
+                                                meta)
                                      .tensor(folded.constants[name]))
                 root.runtime_constants[name] = attr
         info = OnnxNodeInfo(proto.name, proto.op_type, proto.domain or "ai.onnx",
-                            {k: _describe(v) for k, v in attributes(proto).items()})
+                            {k: _describe(v) for k, v in node_attrs.items()})
         module_path = ".".join(comps) if op.module is not None else None
         if module_path:
             root.onnx_nodes[module_path] = info

@@ -33,7 +33,7 @@ class Folded:
     constants: dict[str, np.ndarray]
     origin: dict[str, str]
     nodes: list[onnx.NodeProto]
-    shapes: dict[str, tuple[int, ...]]
+    shapes: StaticShapes
     opset: int
     folded: int = 0
     unknown: dict[str, int] = field(default_factory=dict)
@@ -53,15 +53,31 @@ def attributes(node: onnx.NodeProto) -> dict:
     return out
 
 
-def static_shapes(model: onnx.ModelProto) -> dict[str, tuple[int, ...]]:
-    shapes = {}
-    graph = model.graph
-    for value in [*graph.input, *graph.value_info, *graph.output]:
-        dims = value.type.tensor_type.shape.dim
-        if value.type.tensor_type.HasField("shape") and all(d.HasField("dim_value")
-                                                             for d in dims):
-            shapes[value.name] = tuple(int(d.dim_value) for d in dims)
-    return shapes
+class StaticShapes:
+    """Shapes by value name, read from the graph's value infos when first asked for (a
+    light DenseNet declares thousands; reading them all costs more than the rest of the
+    import). Only fully known shapes count; constants' shapes are set directly."""
+
+    def __init__(self, model: onnx.ModelProto) -> None:
+        graph = model.graph
+        self._infos = {v.name: v for v in [*graph.input, *graph.value_info, *graph.output]}
+        self._known: dict[str, tuple[int, ...] | None] = {}
+
+    def get(self, name: str) -> tuple[int, ...] | None:
+        if name not in self._known:
+            value = self._infos.get(name)
+            tensor = value.type.tensor_type if value is not None else None
+            dims = list(tensor.shape.dim) if tensor is not None and tensor.HasField(
+                "shape") else None
+            self._known[name] = tuple(int(d.dim_value) for d in dims) if dims is not None \
+                and all(d.HasField("dim_value") for d in dims) else None
+        return self._known[name]
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    def __setitem__(self, name: str, shape: tuple[int, ...]) -> None:
+        self._known[name] = shape
 
 
 def _axes(node, attrs, consts, index=1):
@@ -175,7 +191,7 @@ def fold(path: Path, model: onnx.ModelProto, budget: Budget) -> Folded:
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 1)
     consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
     origin = {name: name for name in consts}
-    shapes = static_shapes(model)
+    shapes = StaticShapes(model)
     for name, value in consts.items():
         shapes[name] = tuple(value.shape)
     runtime: list[onnx.NodeProto] = []

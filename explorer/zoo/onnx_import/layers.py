@@ -140,6 +140,10 @@ class _WithConstant(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.constant
+        if x.is_meta:  # tracing wants the shape alone; torch's meta kernels for a
+            # broadcast are slow Python references (Caffe2's DenseNet has 242 of these)
+            return torch.empty(torch.broadcast_shapes(x.shape, c.shape), device="meta",
+                               dtype=torch.result_type(x, c))
         return self.combine(c, x) if self.constant_first else self.combine(x, c)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +20,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import layers
+from .folding import StaticShapes
 
 INT_MAX = 2**62
+
+
+@functools.cache
+def torch_dtype(dtype: np.dtype) -> torch.dtype:
+    return torch.from_numpy(np.zeros(0, dtype)).dtype
 
 
 class Unsupported(Exception):
@@ -34,13 +41,18 @@ class Node:
     proto: onnx.NodeProto
     attrs: dict[str, Any]
     consts: dict[str, np.ndarray]
-    shapes: dict[str, tuple[int, ...]]
+    shapes: StaticShapes
     opset: int
     meta: bool
-    consumed: frozenset[str] = frozenset()  # names later nodes or the graph's outputs read
+    consumed: Counter = field(default_factory=Counter)  # value name -> its readers
 
     def used(self, i: int) -> bool:
-        return i < len(self.proto.output) and self.proto.output[i] in self.consumed
+        return i < len(self.proto.output) and self.consumed[self.proto.output[i]] > 0
+
+    def sole_reader(self) -> bool:
+        """Nothing else reads this node's input: it may be overwritten (an in-place
+        activation, as the zoo's own models use, which tracing on meta runs fast)."""
+        return self.consumed[self.name(0)] == 1
 
     @property
     def op(self) -> str:
@@ -65,7 +77,7 @@ class Node:
 
     def tensor(self, array: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
         """A tensor of the constant: on the meta device nothing is allocated."""
-        dtype = dtype or torch.from_numpy(np.zeros(0, array.dtype)).dtype
+        dtype = dtype or torch_dtype(array.dtype)
         if self.meta:
             return torch.empty(array.shape, dtype=dtype, device="meta")
         return torch.from_numpy(np.array(array, copy=True)).to(dtype)
@@ -159,10 +171,9 @@ def conv(node: Node) -> Op:
         raise Unsupported(f"Conv{spatial}d with uneven pads")
     cls = {1: nn.Conv1d, 2: nn.Conv2d if even else layers.Conv2d, 3: nn.Conv3d}[spatial]
     kwargs = {} if even else {"pre_pad": _torch_pads(pads)}
-    with torch.device("meta"):
-        module = cls(weight.shape[1] * groups, weight.shape[0], kernel, stride=strides,
-                     padding=pads[:spatial] if even else 0, dilation=dilations, groups=groups,
-                     bias=bias is not None, **kwargs)
+    module = cls(weight.shape[1] * groups, weight.shape[0], kernel, stride=strides,
+                 padding=pads[:spatial] if even else 0, dilation=dilations, groups=groups,
+                 bias=bias is not None, device="meta", **kwargs)
     module.weight = node.param(weight)
     if bias is not None:
         module.bias = node.param(bias)
@@ -184,10 +195,9 @@ def conv_transpose(node: Node) -> Op:
     groups = int(node.attrs.get("group", 1))
     extra = [int(p) for p in node.attrs.get("output_padding", [0] * spatial)]
     cls = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}[spatial]
-    with torch.device("meta"):
-        module = cls(weight.shape[0], weight.shape[1] * groups, kernel, stride=strides,
-                     padding=pads[:spatial], output_padding=extra, groups=groups,
-                     bias=bias is not None, dilation=dilations)
+    module = cls(weight.shape[0], weight.shape[1] * groups, kernel, stride=strides,
+                 padding=pads[:spatial], output_padding=extra, groups=groups,
+                 bias=bias is not None, dilation=dilations, device="meta")
     module.weight = node.param(weight)
     if bias is not None:
         module.bias = node.param(bias)
@@ -203,9 +213,8 @@ def batch_norm(node: Node) -> Op:
     cls = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}.get(rank)
     if cls is None:
         raise Unsupported(f"BatchNormalization on a {rank}-D input")
-    with torch.device("meta"):
-        module = cls(scale.shape[0], eps=float(node.attrs.get("epsilon", 1e-5)),
-                     momentum=1 - float(node.attrs.get("momentum", 0.9)))
+    module = cls(scale.shape[0], eps=float(node.attrs.get("epsilon", 1e-5)),
+                 momentum=1 - float(node.attrs.get("momentum", 0.9)), device="meta")
     module.weight = node.param(scale)
     module.bias = node.param(bias)
     module.running_mean = node.tensor(mean, torch.float32)
@@ -215,8 +224,7 @@ def batch_norm(node: Node) -> Op:
 
 
 def _linear(node: Node, weight: np.ndarray, bias: np.ndarray | None) -> Op:
-    with torch.device("meta"):
-        module = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None)
+    module = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None, device="meta")
     module.weight = node.param(weight)
     if bias is not None:
         module.bias = node.param(bias)
@@ -265,21 +273,19 @@ def prelu(node: Node) -> Op:
     padded = (1,) * max(0, len(want) - slope.ndim) + tuple(slope.shape)
     if slope.size != 1 and padded[-len(want):] != want:
         raise Unsupported("PRelu with a slope that is not per channel")
-    with torch.device("meta"):
-        module = nn.PReLU(int(slope.size))
+    module = nn.PReLU(int(slope.size), device="meta")
     module.weight = node.param(slope.reshape(-1))
     return Op(module)
 
 
 # ---------------------------------------------------------------- activations
 def _module(factory: Callable[[], nn.Module]) -> Op:
-    with torch.device("meta"):
-        return Op(factory())
+    return Op(factory())  # no weights: nothing to allocate
 
 
 @handles("Relu")
 def relu(node: Node) -> Op:
-    return _module(nn.ReLU)
+    return _module(lambda: nn.ReLU(inplace=node.sole_reader()))
 
 
 @handles("Sigmoid")
@@ -317,11 +323,12 @@ def clip(node: Node) -> Op:
     else:
         lo = float(_need(node, 1, "min")) if node.has(1) else -math.inf
         hi = float(_need(node, 2, "max")) if node.has(2) else math.inf
+    inplace = node.sole_reader()
     if lo == 0 and hi == 6:
-        return _module(nn.ReLU6)
+        return _module(lambda: nn.ReLU6(inplace))
     if lo == 0 and hi == math.inf:
-        return _module(nn.ReLU)
-    return _module(lambda: nn.Hardtanh(float(lo), float(hi)))
+        return _module(lambda: nn.ReLU(inplace))
+    return _module(lambda: nn.Hardtanh(float(lo), float(hi), inplace))
 
 
 @handles("Softmax", "LogSoftmax")
