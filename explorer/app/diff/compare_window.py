@@ -217,6 +217,10 @@ class CompareWindow(QMainWindow):
         b = p.graph_b.model if p else self.b.currentText()
         CompareDialog(zoo.list_models(), a.split(":")[0], b.split(":")[0], self).open()
 
+    def closeEvent(self, event) -> None:
+        self.runner.cancel()  # a comparison still being traced is not wanted any more
+        super().closeEvent(event)
+
     # ---------------------------------------------------------------- results
     def _done(self, generation, result, note) -> None:
         if isinstance(result, DiffPrepared) and self.runner.is_current(generation):
