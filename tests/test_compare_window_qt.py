@@ -177,3 +177,17 @@ def test_export_writes_what_the_panes_show(qtbot, window, tmp_path, monkeypatch)
     cw.export_to(str(tmp_path / "big.svg"))
     assert "fold more" in cw.status.text() and not (tmp_path / "big.svg").exists()
     cw.close()
+
+
+def test_unfolding_stays_where_the_person_looks(qtbot, window):
+    cw = _open(qtbot, window, "resnet34", "resnet34_plain")
+    pa = cw.panes["a"]
+    pa.view.center_on("layer3.4")
+    cw.toggle("a", "layer3.4")
+    qtbot.waitUntil(lambda: "layer3.4.conv1" in pa.scene.nodes, timeout=TIMEOUT)
+    seen = pa.view.mapToScene(pa.view.viewport().rect()).boundingRect()
+    assert seen.contains(pa.scene.nodes["layer3.4.conv1"].sceneBoundingRect().center())
+    pb = cw.panes["b"]
+    seen_b = pb.view.mapToScene(pb.view.viewport().rect()).boundingRect()
+    assert seen_b.contains(pb.scene.nodes["layer3.4.conv1"].sceneBoundingRect().center())
+    cw.close()

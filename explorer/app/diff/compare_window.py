@@ -109,6 +109,7 @@ class CompareWindow(QMainWindow):
         layout.addWidget(self.status)
         self.setCentralWidget(body)
         self._syncing = False
+        self._keep: tuple[str, str | None] | None = None  # where a refold should stay
         for side_key, pane in self.panes.items():
             other = self.panes["b" if side_key == "a" else "a"]
             view = pane.view
@@ -157,6 +158,7 @@ class CompareWindow(QMainWindow):
             return
         measure = self.measure
         self.status.setText("Folding both…")
+        self._keep = (side, node_id)
         self.runner.submit(lambda progress: refold(p.graph_a, p.graph_b, spec, measure,
                                                    p.claim, (p.label_a, p.label_b)))
 
@@ -167,6 +169,7 @@ class CompareWindow(QMainWindow):
         if p is not None:
             measure = self.measure
             self.status.setText("Unfolding both…")
+            self._keep = ("a", self._node_in_view("a"))
             self.runner.submit(lambda progress: refold(p.graph_a, p.graph_b, FoldSpec(),
                                                        measure, p.claim,
                                                        (p.label_a, p.label_b)))
@@ -251,8 +254,25 @@ class CompareWindow(QMainWindow):
         self.status.setText("Double-click a block to unfold it in both; click a row to go "
                             "there in both.")
         self._fill_rows()
-        self.panes["a"].view.show_start()
-        self._follow(self.panes["a"], self.panes["b"])
+        keep, self._keep = self._keep, None
+        target = _nearest(d.a if keep and keep[0] == "a" else d.b, keep[1]) if keep else None
+        if target is None:
+            self.panes["a"].view.show_start()
+            self._follow(self.panes["a"], self.panes["b"])
+        else:  # a fold or unfold stays where the person was looking
+            pane = self.panes[keep[0]]
+            pane.view.center_on(target)
+            self._follow(pane, self.panes["b" if keep[0] == "a" else "a"])
+
+    def _node_in_view(self, side: str) -> str | None:
+        """The node whose box is nearest the middle of pane ``side``."""
+        pane = self.panes[side]
+        lay = pane.scene.layout
+        if lay is None or not lay.boxes:
+            return None
+        centre = pane.view.mapToScene(pane.view.viewport().rect().center())
+        return min(lay.boxes, key=lambda n: abs(lay.boxes[n].cy - centre.y())
+                   + 0.1 * abs(lay.boxes[n].cx - centre.x()))
 
     def _shown_nodes(self):
         p = self.state.prepared
@@ -330,6 +350,20 @@ class CompareWindow(QMainWindow):
             dst.centerOn(x, y)
         finally:
             self._syncing = False
+
+
+def _nearest(view, node_id: str | None) -> str | None:
+    """``node_id`` in a new fold of ``view``'s graph: itself, the first layer of the block
+    it was (now unfolded), or the block it is now folded into."""
+    if node_id is None:
+        return None
+    if node_id in view.nx:
+        return node_id
+    inside = [n for n in view.nodes() if n.startswith(node_id + ".")]
+    if inside:
+        return inside[0]
+    around = [n for n in view.nx if node_id.startswith(n + ".")]
+    return max(around, key=len) if around else None
 
 
 def _brush(colour: str):
