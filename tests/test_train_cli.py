@@ -29,9 +29,10 @@ def test_train_two_models_then_resume(tmp_path, capsys):
                  "activation=relu", "--epochs", "1", "--train-size", "64", "--test-size", "32",
                  "--batch-size", "32", "-o", str(out)) == 0
     text = capsys.readouterr().out
-    assert "lenet5 (2)" in text and "trained 1 epochs on digits" in text
+    assert "lenet5 (activation=relu)" in text and "trained 1 epochs on digits" in text
     rows = list(csv.DictReader((out / "metrics.csv").open()))
-    assert [(r["model"], r["epoch"]) for r in rows] == [("lenet5", "1"), ("lenet5 (2)", "1")]
+    assert [(r["model"], r["epoch"]) for r in rows] == [("lenet5", "1"),
+                                                        ("lenet5 (activation=relu)", "1")]
     assert 0 <= float(rows[0]["test_error"]) <= 1 and rows[0]["mean_iou"] == ""
     assert (out / "curves.png").is_file() and (out / "weights.safetensors").is_file()
     # the folder holds a run: a second train there must say how to continue it
@@ -40,7 +41,7 @@ def test_train_two_models_then_resume(tmp_path, capsys):
     assert train("lenet5", "--dataset", "digits", "--vs", "lenet5", "--vs-option",
                  "activation=relu", "--epochs", "2", "--train-size", "64", "--test-size", "32",
                  "--batch-size", "32", "-o", str(out), "--resume") == 0
-    assert "resumed at epoch lenet5 1, lenet5 (2) 1" in capsys.readouterr().out
+    assert "resumed at epoch lenet5 1, lenet5 (activation=relu) 1" in capsys.readouterr().out
     rows = list(csv.DictReader((out / "metrics.csv").open()))
     assert [r["epoch"] for r in rows] == ["1", "2", "1", "2"]
 

@@ -188,15 +188,16 @@ def test_run_folder(tmp_path):
                                  quick(epochs=1), 1), data)
     train_side_by_side(contenders, out=tmp_path)
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["checkpoint-lenet5.safetensors", "checkpoint-lenet5_(2).safetensors",
-                     "curves.png", "metrics.csv", "run.json", "weights-lenet5_(2).safetensors",
+    assert names == ["checkpoint-lenet5.safetensors", "checkpoint-lenet5_activation_relu"
+                     ".safetensors", "curves.png", "metrics.csv", "run.json",
+                     "weights-lenet5_activation_relu.safetensors",
                      "weights.safetensors"]
     rows = (tmp_path / "metrics.csv").read_text().splitlines()
     assert rows[0] == "model,epoch,train_loss,train_error,test_loss,test_error,mean_iou,lr," \
                       "seconds" and len(rows) == 3
     meta = json.loads((tmp_path / "run.json").read_text())
     assert meta["labels"] == "shapes" and meta["models"][1]["options"]["activation"] == "relu"
-    assert run_options(tmp_path / "weights-lenet5_(2).safetensors") == (
+    assert run_options(tmp_path / "weights-lenet5_activation_relu.safetensors") == (
         contenders[1].options, "shapes")
     assert Image.open(tmp_path / "curves.png").size[0] > 500
     write_outputs(tmp_path, contenders)  # writing again replaces, leaves no .part
@@ -231,3 +232,23 @@ def test_lessons_say_what_the_run_measured():
     assert verdict(plain, {"plain-20": run(0.5), "plain-56": []}).startswith("The run did not")
     mnist = lessons["lenet-mnist"]
     assert verdict(mnist, {"lenet5": run(0.02)}).endswith("Shown in this run.")
+
+
+def test_every_lesson_names_zoo_models_of_its_data_sets_task():
+    from explorer.training.datasets import NAMES
+    from explorer.training.lessons import load_training_lessons
+    from explorer.training.recipes import PRESETS
+
+    for lesson in load_training_lessons():
+        assert lesson.dataset in NAMES and lesson.preset in PRESETS, lesson.id
+        for name, options in lesson.models:
+            info = zoo.get_info(name)  # raises for a model the zoo does not have
+            assert info.task == "classification" and info.resolve(options), lesson.id
+
+
+def test_quick_preset_warms_up_over_its_first_epoch():
+    r = get_recipe("quick")
+    assert r.lr_at_step(0, 0, 10, 5) == pytest.approx(0.01)
+    assert r.lr_at_step(0, 5, 10, 5) == pytest.approx(0.055)
+    assert r.lr_at_step(1, 0, 10, 5) == pytest.approx(0.1) == r.lr_at_step(4, 9, 10, 5)
+    assert get_recipe("paper").lr_at_step(0, 0, 10, 5) == 0.1  # the paper's: no warm-up

@@ -21,7 +21,7 @@ def test_two_runs_side_by_side_then_the_weights_are_live(qtbot, window, tmp_path
     log = w.training.log
     assert log.running  # the call returned at once: the run is on the worker
     qtbot.waitUntil(lambda: log.state == "done", timeout=TIMEOUT * 3)
-    assert [len(log.history[k]) for k in ("lenet5", "lenet5 (2)")] == [2, 2]
+    assert [len(log.history[k]) for k in ("lenet5", "lenet5 (activation=relu)")] == [2, 2]
     assert log.steps["lenet5"] and not w.warnings
     curves = [item for item in w.training.panel.errors.getPlotItem().listDataItems()
               if item.xData is not None and len(item.xData)]

@@ -115,6 +115,9 @@ class Trainer:
         for step in range(steps):
             if cancel is not None and cancel.is_set():
                 raise TrainingCancelled(f"cancelled in epoch {epoch + 1}, step {step}")
+            if r.warmup_epochs and epoch < r.warmup_epochs:
+                for group in self.optimizer.param_groups:
+                    group["lr"] = r.lr_at_step(epoch, step, steps, self.epochs)
             idx = plan.order[step * r.batch_size:(step + 1) * r.batch_size]
             x, y = data.train_x[idx], data.train_y[idx]
             x, y = augment(x, y, None if plan.shift is None else plan.shift[idx],

@@ -11,6 +11,7 @@ The command line (``explorer train``) and the window's Training dock both go thr
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -105,7 +106,8 @@ def prepare(spec: RunSpec, data: TensorData) -> list[Contender]:
         model = zoo.build(name, **fitted)
         trainer = Trainer(model, data, spec.recipe, input_fit(name, fitted, data),
                           epochs=spec.epochs, device=spec.device, seed=spec.seed)
-        label = name if all(name != n for n, _ in spec.models[:i]) else f"{name} ({i + 1})"
+        label = name if all(name != n for n, _ in spec.models[:i]) else \
+            f"{name} ({', '.join(f'{k}={v}' for k, v in options.items()) or i + 1})"
         contenders.append(Contender(name, fitted, trainer, label))
     return contenders
 
@@ -130,13 +132,17 @@ def train_side_by_side(contenders: list[Contender], cancel: threading.Event | No
                 on_epoch(c, metrics)
 
 
+def _slug(label: str) -> str:
+    """'lenet5 (activation=relu)' -> 'lenet5_activation_relu', for file names."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", label).strip("_")
+
+
 def checkpoint_path(out: Path, c: Contender) -> Path:
-    return out / f"checkpoint-{c.label.replace(' ', '_')}.safetensors"
+    return out / f"checkpoint-{_slug(c.label)}.safetensors"
 
 
 def weights_name(index: int, c: Contender) -> str:
-    return "weights.safetensors" if index == 0 else \
-        f"weights-{c.label.replace(' ', '_')}.safetensors"
+    return "weights.safetensors" if index == 0 else f"weights-{_slug(c.label)}.safetensors"
 
 
 def resume(out: Path, contenders: list[Contender]) -> int:

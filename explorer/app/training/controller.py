@@ -50,9 +50,7 @@ class TrainingController(QObject):
         self.dock.setObjectName("dock_training")
         self.dock.setWidget(self.panel)
         window.addDockWidget(Qt.BottomDockWidgetArea, self.dock)
-        window.tabifyDockWidget(window.docks["features"], self.dock)
-        window.docks["training"] = self.dock
-        window.docks["table"].raise_()
+        window.docks["training"] = self.dock  # placed by dock_layout, tabbed with features
         self.draw = DrawPanel(self.state)
         self.draw.drawn.connect(lambda image: window.inference.set_image(image, "drawn digit"))
         self.draw.useLenet.connect(self.load_trained_lenet)
@@ -60,9 +58,8 @@ class TrainingController(QObject):
         self.draw_dock.setObjectName("dock_draw")
         self.draw_dock.setWidget(self.draw)
         window.addDockWidget(Qt.RightDockWidgetArea, self.draw_dock)
-        window.tabifyDockWidget(window.docks["image"], self.draw_dock)
-        window.docks["draw"] = self.draw_dock
-        window.docks["inspector"].raise_()
+        window.docks["draw"] = self.draw_dock  # placed by dock_layout, shown when asked
+        self.draw_dock.hide()
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.cancel)
@@ -217,6 +214,7 @@ class TrainingController(QObject):
 
     # ------------------------------------------------------------------ LeNet-5 and drawing
     def show_draw(self) -> None:
+        self.window._show_dock("draw")  # no longer waiting: a re-plan keeps it shown
         self.draw_dock.show()
         self.draw_dock.raise_()
 

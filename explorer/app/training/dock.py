@@ -75,7 +75,7 @@ class TrainingDock(QWidget):
                 plot.setXRange(0, log.epochs, padding=0.02)
         self.errors.setYRange(0, 100, padding=0.02)
         text = log.message
-        if log.labels and log.state != "idle":
+        if log.running and log.labels:
             text = f"{log.message} — {log.progress_text()}"
         if log.folder:
             text += f"<br><small>files: {log.folder}</small>"

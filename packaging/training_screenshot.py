@@ -1,0 +1,81 @@
+"""A screenshot of the real window training two models side by side: the Training dock's
+live curves once the run has ended, the trained weights live (the title says so).
+
+    Xvfb :99 -screen 0 1600x1000x24 & openbox &
+    DISPLAY=:99 .venv/bin/python packaging/training_screenshot.py out.png \\
+        --model lenet5 --vs lenet5:activation=relu --dataset digits --epochs 10
+
+The run uses one CPU thread (on a busy machine many times faster than two) and its own
+settings and run folders; the capture is ImageMagick's ``import`` of the whole screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def model_arg(text: str) -> tuple[str, dict]:
+    name, _, rest = text.partition(":")
+    options = dict(pair.split("=", 1) for pair in rest.split(",") if pair)
+    return name, {k: {"true": True, "false": False}.get(v, v) for k, v in options.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--model", default="lenet5")
+    parser.add_argument("--vs", default="lenet5:activation=relu")
+    parser.add_argument("--dataset", default="digits")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--train-size", type=int)
+    parser.add_argument("--preset", default="quick")
+    args = parser.parse_args(argv)
+
+    import torch
+    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.app.training.dialog import TrainRequest
+    from explorer.app.window import MainWindow
+
+    torch.set_num_threads(1)
+    app = QApplication.instance() or QApplication(sys.argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        window = MainWindow(QSettings(str(Path(tmp, "s.ini")), QSettings.IniFormat))
+        window.resize(1560, 960)
+        window.show()
+        window.load_core(count_sizes=False)
+        name, options = model_arg(args.model)
+        window.open_model(name, options)
+        while window.prepared is None or window.progress.isVisible():
+            app.processEvents()
+            time.sleep(0.02)
+        window.training.runs = Path(tmp, "runs")
+        window.training.start(TrainRequest(args.dataset, ((name, options), model_arg(args.vs)),
+                                           args.preset, args.epochs, "cpu", args.train_size))
+        window.resizeDocks([window.training.dock], [420], Qt.Vertical)
+        start = time.monotonic()
+        while window.training.log.running or not window.state.weights.trained:
+            app.processEvents()
+            time.sleep(0.05)
+            if window.training.log.state == "failed":
+                return 1
+        for _ in range(40):
+            app.processEvents()
+            time.sleep(0.05)
+        print(f"trained in {time.monotonic() - start:.0f} s: {window.training.log.message}")
+        print(window.windowTitle())
+        subprocess.run(["import", "-window", "root", str(args.out)], check=True)
+        window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
