@@ -41,5 +41,8 @@ PT2_ENTRY_BYTES = 64 << 20  # one JSON document or the sample-input pickle
 PT2_MAX_ENTRIES = 100_000
 MAX_COMPRESSION_RATIO = 100  # inflated / stored size of any compressed entry
 
+# an ONNX file, judged from its declared sizes before anything is allocated
+ONNX_TENSOR_BYTES = MEMORY_BUDGET  # all its initializers and folded constants together
+
 # a model's parameters and buffers, on a real device (structure on meta has no limit)
 MODEL_BUDGET = MEMORY_BUDGET

@@ -80,6 +80,19 @@ class Weights:
     def trained(self) -> bool:
         return self.path is not None
 
+    @property
+    def in_file(self) -> bool:
+        """The model's own file holds them (an ONNX model): a rebuild keeps them."""
+        return self.path is not None and self.path.lower().endswith(".onnx")
+
+    @classmethod
+    def of(cls, model: str) -> Weights:
+        """What a fresh build of ``model`` runs with: an ONNX file's own weights, else
+        random init."""
+        if model.lower().endswith(".onnx"):
+            return cls("weights in the file", model)
+        return cls()
+
 
 @dataclass(frozen=True)
 class LiveModel:
@@ -129,7 +142,9 @@ class ViewState:
     @property
     def weights(self) -> Weights:
         """Where the live model's weights came from (random init without one)."""
-        return self.live.weights if self.live is not None else Weights()
+        if self.live is not None:
+            return self.live.weights
+        return Weights.of(self.model.name) if self.model is not None else Weights()
 
     @property
     def key(self) -> ModelKey | None:

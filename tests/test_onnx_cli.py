@@ -41,6 +41,7 @@ def test_run_takes_an_image_through_it(tmp_path):
                  "--layer", "fire2.squeeze1x1"]) == 0
     prediction = json.loads((tmp_path / "prediction.json").read_text())
     assert prediction["task"] == "classification" and len(prediction["top_k"]) == 5
+    assert prediction["weights"] == "weights in the file"
     assert (tmp_path / "features_fire2.squeeze1x1.png").is_file()
 
 

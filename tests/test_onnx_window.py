@@ -56,6 +56,7 @@ def test_the_inspector_shows_the_onnx_node_beside_the_module(qtbot, window):
     assert "kernel_shape=[1, 1]" in ins.fields["ONNX attributes"]
     assert ins.fields["kernel_size"] == "1×1"
     assert ins.tensors.rowCount() == 2  # weight and bias, the file's own
+    assert ins.status.text() == "weights: weights in the file"
 
 
 def test_an_image_runs_through_the_files_weights(qtbot, window, tmp_path):
@@ -66,6 +67,7 @@ def test_an_image_runs_through_the_files_weights(qtbot, window, tmp_path):
     out = window.state.result.capture.output
     assert out.numel() == 1000 and torch.allclose(out.sum(), torch.tensor(1.0))  # softmax
     assert window.state.result.task == "classification" and window.state.result.top_k
+    assert not window.inference.predictions.weights_note.isVisible()  # not "noise" here
 
 
 def test_a_broken_file_is_one_message_and_stays_out_of_recent(qtbot, window, tmp_path):

@@ -77,7 +77,7 @@ class InferenceController(WeightsJobs, QObject):
         state = self.state
         if state.live is not None and state.live.key == state.key:
             return state.key, state.live.module, state.live.weights
-        return state.key, None, Weights()
+        return state.key, None, Weights.of(state.model.name)
 
     # ------------------------------------------------------------------ images
     def open_image(self, path: str) -> bool:

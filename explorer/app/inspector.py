@@ -265,7 +265,7 @@ class Inspector(QScrollArea):
             if live is None:
                 from .. import zoo
 
-                built = LiveModel(key, zoo.build(name, **options), Weights())
+                built = LiveModel(key, zoo.build(name, **options), Weights.of(name))
             module = (live or built).module
             act = capture.get(node) if capture is not None and node in capture else None
             progress.check("computing statistics", 0.5)

@@ -281,8 +281,8 @@ class MainWindow(FilesMixin, QMainWindow):
 
     def _update_title(self) -> None:
         p = self.state.model
-        if p is not None and p.name.lower().endswith(".onnx") and not self.state.weights.trained:
-            # the file's name, opset and producer; its weights are its own
+        if p is not None and self.state.weights.in_file:
+            # an ONNX model: the file's name, opset and producer; its weights are its own
             self.setWindowTitle(f"{APP} — {p.info.description}")
         elif p is not None:
             self.setWindowTitle(f"{APP} — {p.name} ({self.state.weights.label})")
@@ -329,7 +329,7 @@ class MainWindow(FilesMixin, QMainWindow):
         return self.models.rebuild()
 
     def _options_changed(self, options: dict, input_shape: tuple) -> None:
-        if self.state.weights.trained:
+        if self.state.weights.trained and not self.state.weights.in_file:
             answer = QMessageBox.question(
                 self, APP, f"The loaded weights ({self.state.weights.label}) do not fit "
                 "the changed options. Rebuild with random weights?")

@@ -91,7 +91,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (OutOfMemory, DeviceError) as exc:  # a full card, a broken driver: one line
         hint = "; try --device cpu" if on_gpu(exc) else ""
         raise CLIError(f"{args.image}: {exc}{hint}") from None
-    pred = result.prediction(args.name, str(device), ws.label if ws else args.weights)
+    in_file = args.name.lower().endswith(".onnx") and not args.weights  # its own weights
+    pred = result.prediction(args.name, str(device), ws.label if ws else args.weights
+                             or ("weights in the file" if in_file else None))
     for warning in result.warnings:
         print(f"explorer: warning: {args.image}: {warning}", file=sys.stderr)
     check_folder(out)
@@ -110,14 +112,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         prob = (f"{100 * best['prob']:.1f}%" if math.isfinite(best["prob"])
                 else "no valid probability")
         print(f"{args.image}: {best['label']} ({prob}) on {device}"
-              + ("" if ws or args.weights else ", untrained weights"))
+              + ("" if ws or args.weights or in_file else ", untrained weights"))
     else:
         n = len(pred["classes"])
         print(f"{args.image}: {n} {'class' if n == 1 else 'classes'} in the mask on {device}"
-              + ("" if ws or args.weights else ", untrained weights"))
+              + ("" if ws or args.weights or in_file else ", untrained weights"))
     print(f"wrote {out}/prediction.json" + (", overlay.png" if result.mask is not None else "")
           + (f" and {len(layers)} feature grids" if layers else ""))
-    if not (ws or args.weights):  # random weights: say so, and what would change it
+    if not (ws or args.weights or in_file):  # random weights: say so, and what would change it
         from ..inference.next_steps import cli_note, next_steps
 
         print(cli_note(next_steps(args.name)))

@@ -15,18 +15,11 @@ from pathlib import Path
 import onnx
 import torch
 
+from ...limits import bytes_text
 from ..registry import ModelInfo
 from .convert import OnnxModel, OnnxNodeInfo, convert
 from .folding import Folded, fold
-from .reading import (
-    DEFAULT_BUDGET,
-    Budget,
-    OnnxModelError,
-    bytes_text,
-    fail,
-    infer_shapes,
-    read_model,
-)
+from .reading import DEFAULT_BUDGET, Budget, OnnxModelError, fail, infer_shapes, read_model
 
 __all__ = ["OnnxModel", "OnnxModelError", "OnnxNodeInfo", "is_onnx", "load_onnx",
            "onnx_model_info", "Budget"]

@@ -17,6 +17,7 @@ import onnx
 from google.protobuf.message import DecodeError
 from onnx import TensorProto
 
+from ...limits import MAX_INPUT_ELEMENTS, ONNX_TENSOR_BYTES, bytes_text
 from ..registry import ZooError
 
 STANDARD_DOMAINS = ("", "ai.onnx")
@@ -28,11 +29,11 @@ class OnnxModelError(ZooError):
 
 @dataclass(frozen=True)
 class Budget:
-    """What one file may ask for: the bytes of all its tensors together, the elements of
-    any one tensor it declares, and its nodes."""
+    """What one file may ask for: the bytes of all its weights together (initializers and
+    folded constants), the elements of any one tensor it declares, and its nodes."""
 
-    max_bytes: int = 4 << 30
-    max_elements: int = 1 << 30
+    max_bytes: int = ONNX_TENSOR_BYTES
+    max_elements: int = MAX_INPUT_ELEMENTS
     max_nodes: int = 200_000
 
 
@@ -41,10 +42,6 @@ DEFAULT_BUDGET = Budget()
 
 def fail(path: Path, reason: str) -> OnnxModelError:
     return OnnxModelError(f"{path}: {reason}")
-
-
-def bytes_text(size: float) -> str:
-    return f"{size / 2**30:.1f} GiB" if size >= 2**30 else f"{size / 2**20:.1f} MiB"
 
 
 def element_size(elem_type: int) -> int:
