@@ -85,8 +85,9 @@ class AvgPool2d(nn.AvgPool2d):
         return total / count
 
 
-class Softmax(nn.Softmax):
-    """Before opset 13 ONNX's Softmax works on the input flattened to 2-D at ``dim``."""
+class _FlattenedAtDim:
+    """Before opset 13 ONNX's Softmax and LogSoftmax work on the input flattened to 2-D
+    at ``dim`` (``coerce``); from 13 on, along ``dim`` alone, as torch's do."""
 
     def __init__(self, dim: int, coerce: bool = False) -> None:
         super().__init__(dim)
@@ -95,20 +96,15 @@ class Softmax(nn.Softmax):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.coerce:
             return super().forward(x)
-        flat = x.reshape(*x.shape[: self.dim], -1)
-        return F.softmax(flat, dim=self.dim).reshape(x.shape)
+        return super().forward(x.reshape(*x.shape[: self.dim], -1)).reshape(x.shape)
 
 
-class LogSoftmax(nn.LogSoftmax):
-    def __init__(self, dim: int, coerce: bool = False) -> None:
-        super().__init__(dim)
-        self.coerce = coerce
+class Softmax(_FlattenedAtDim, nn.Softmax):
+    pass
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.coerce:
-            return super().forward(x)
-        flat = x.reshape(*x.shape[: self.dim], -1)
-        return F.log_softmax(flat, dim=self.dim).reshape(x.shape)
+
+class LogSoftmax(_FlattenedAtDim, nn.LogSoftmax):
+    pass
 
 
 class HardSigmoid(nn.Module):

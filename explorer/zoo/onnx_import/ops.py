@@ -154,16 +154,30 @@ def _window(node: Node, kernel: list[int]):
 
 
 # ---------------------------------------------------------------- layers with weights
-@handles("Conv")
-def conv(node: Node) -> Op:
+def _with_weights(node: Node, module: nn.Module, weight: np.ndarray,
+                  bias: np.ndarray | None) -> Op:
+    """The file's weight (and bias) as the module's parameters."""
+    module.weight = node.param(weight)
+    if bias is not None:
+        module.bias = node.param(bias)
+    return Op(module)
+
+
+def _conv_weights(node: Node) -> tuple[np.ndarray, np.ndarray | None, list[int], int]:
+    """Weight, bias, kernel and spatial rank of a Conv or ConvTranspose."""
     weight = _need(node, 1, "weight")
     bias = node.const(2)
     if node.has(2) and bias is None:
-        raise Unsupported("Conv with a computed bias")
+        raise Unsupported(f"{node.op} with a computed bias")
     kernel = list(weight.shape[2:])
-    spatial = len(kernel)
-    if spatial not in (1, 2, 3):
-        raise Unsupported(f"Conv with {spatial} spatial dimensions")
+    if len(kernel) not in (1, 2, 3):
+        raise Unsupported(f"{node.op} with {len(kernel)} spatial dimensions")
+    return weight, bias, kernel, len(kernel)
+
+
+@handles("Conv")
+def conv(node: Node) -> Op:
+    weight, bias, kernel, spatial = _conv_weights(node)
     strides, dilations, pads = _window(node, kernel)
     groups = int(node.attrs.get("group", 1))
     even = pads[:spatial] == pads[spatial:]
@@ -174,21 +188,14 @@ def conv(node: Node) -> Op:
     module = cls(weight.shape[1] * groups, weight.shape[0], kernel, stride=strides,
                  padding=pads[:spatial] if even else 0, dilation=dilations, groups=groups,
                  bias=bias is not None, device="meta", **kwargs)
-    module.weight = node.param(weight)
-    if bias is not None:
-        module.bias = node.param(bias)
-    return Op(module)
+    return _with_weights(node, module, weight, bias)
 
 
 @handles("ConvTranspose")
 def conv_transpose(node: Node) -> Op:
-    weight = _need(node, 1, "weight")
-    bias = node.const(2)
-    kernel = list(weight.shape[2:])
-    spatial = len(kernel)
-    if spatial not in (1, 2, 3) or "output_shape" in node.attrs:
-        raise Unsupported("ConvTranspose with output_shape" if spatial in (1, 2, 3)
-                          else f"ConvTranspose with {spatial} spatial dimensions")
+    weight, bias, kernel, spatial = _conv_weights(node)
+    if "output_shape" in node.attrs:
+        raise Unsupported("ConvTranspose with output_shape")
     strides, dilations, pads = _window(node, kernel)
     if node.attrs.get("auto_pad", "NOTSET") != "NOTSET" or pads[:spatial] != pads[spatial:]:
         raise Unsupported("ConvTranspose with auto_pad or uneven pads")
@@ -198,10 +205,7 @@ def conv_transpose(node: Node) -> Op:
     module = cls(weight.shape[0], weight.shape[1] * groups, kernel, stride=strides,
                  padding=pads[:spatial], output_padding=extra, groups=groups,
                  bias=bias is not None, dilation=dilations, device="meta")
-    module.weight = node.param(weight)
-    if bias is not None:
-        module.bias = node.param(bias)
-    return Op(module)
+    return _with_weights(node, module, weight, bias)
 
 
 @handles("BatchNormalization")
@@ -225,10 +229,7 @@ def batch_norm(node: Node) -> Op:
 
 def _linear(node: Node, weight: np.ndarray, bias: np.ndarray | None) -> Op:
     module = nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None, device="meta")
-    module.weight = node.param(weight)
-    if bias is not None:
-        module.bias = node.param(bias)
-    return Op(module)
+    return _with_weights(node, module, weight, bias)
 
 
 @handles("Gemm")
