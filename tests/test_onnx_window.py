@@ -77,3 +77,12 @@ def test_a_broken_file_is_one_message_and_stays_out_of_recent(qtbot, window, tmp
     qtbot.waitUntil(lambda: len(window.warnings) > 0, timeout=TIMEOUT)
     assert "not an ONNX model" in window.warnings[-1] and str(bad) in window.warnings[-1]
     assert str(bad) not in (window.settings.value("recent") or [])
+
+
+def test_the_weights_menu_offers_the_files_own_weights(qtbot, window):
+    window.open_model_path(SQUEEZENET)
+    _opened(qtbot, window, SQUEEZENET)
+    window.weights_menu.refresh()
+    first = window.weights_menu.menu.actions()[0]
+    assert first.text() == "Weights in the file" and first.isChecked()
+    assert not any(a.text() == "Random init" for a in window.weights_menu.menu.actions())

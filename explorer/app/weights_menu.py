@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication
 
+from ..viewstate import Weights
 from .inference_dock import published_set
 from .workers import Runner
 
@@ -77,8 +78,10 @@ class WeightsMenu(QObject):
             return
         current = published_set(p.name, self.state.weights)
         group = QActionGroup(self.menu)
-        random = self._add(group, "Random init", self.choose_random)
-        random.setChecked(not self.state.weights.trained)
+        fresh = Weights.of(p.name)  # what a fresh build runs with: an ONNX file's own
+        random = self._add(group, "Weights in the file" if fresh.in_file else "Random init",
+                           self.choose_random)
+        random.setChecked(self.state.weights == fresh)
         sets = catalogue.weight_sets(p.name)
         for ws in sets:
             action = self._add(group, set_text(ws), functools.partial(self.choose, ws))
