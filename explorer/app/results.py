@@ -70,6 +70,7 @@ class TrainedModel:
     module: Any  # the trained nn.Module, on the CPU, in eval mode
     path: str  # its weights.safetensors in the run folder
     title: str  # "trained 5 epochs on shapes, test error 12.0%"
+    label: str = ""  # how the run names it: "lenet5 (activation=relu)"
 
 
 @dataclass(frozen=True)

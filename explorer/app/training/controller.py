@@ -27,6 +27,15 @@ def runs_dir() -> Path:
     return Path(base or Path.home() / ".explorer") / "runs"
 
 
+def _add_dock(window, key: str, title: str, widget, area) -> QDockWidget:
+    dock = QDockWidget(title, window)
+    dock.setObjectName(f"dock_{key}")
+    dock.setWidget(widget)
+    window.addDockWidget(area, dock)
+    window.docks[key] = dock
+    return dock
+
+
 class TrainingController(QObject):
     started = Signal(int, object, int, str)  # generation, labels, epochs, data description
     epochDone = Signal(int, str, object)  # generation, label, EpochMetrics
@@ -46,19 +55,13 @@ class TrainingController(QObject):
         self.stepDone.connect(self._step)
         self.panel = TrainingDock(self.log)
         self.panel.cancelRequested.connect(self.cancel)
-        self.dock = QDockWidget("Training", window)
-        self.dock.setObjectName("dock_training")
-        self.dock.setWidget(self.panel)
-        window.addDockWidget(Qt.BottomDockWidgetArea, self.dock)
-        window.docks["training"] = self.dock  # placed by dock_layout, tabbed with features
+        # placed by dock_layout: Training among the bottom's tabs, Draw shown when asked
+        self.dock = _add_dock(window, "training", "Training", self.panel,
+                              Qt.BottomDockWidgetArea)
         self.draw = DrawPanel(self.state)
         self.draw.drawn.connect(lambda image: window.inference.set_image(image, "drawn digit"))
         self.draw.useLenet.connect(self.load_trained_lenet)
-        self.draw_dock = QDockWidget("Draw", window)
-        self.draw_dock.setObjectName("dock_draw")
-        self.draw_dock.setWidget(self.draw)
-        window.addDockWidget(Qt.RightDockWidgetArea, self.draw_dock)
-        window.docks["draw"] = self.draw_dock  # placed by dock_layout, shown when asked
+        self.draw_dock = _add_dock(window, "draw", "Draw", self.draw, Qt.RightDockWidgetArea)
         self.draw_dock.hide()
         app = QApplication.instance()
         if app is not None:
@@ -123,7 +126,7 @@ class TrainingController(QObject):
                 out=folder)
             return TrainingDone(tuple(
                 TrainedModel(c.name, c.options, c.model.to("cpu").eval(),
-                             str(folder / weights_name(i, c)), title(c, data))
+                             str(folder / weights_name(i, c)), title(c, data), c.label)
                 for i, c in enumerate(contenders)), str(folder))
 
         self.dock.show()
@@ -166,7 +169,7 @@ class TrainingController(QObject):
             return
         match result:
             case TrainingDone(models=models, folder=folder):
-                message = "; ".join(f"{m.name}: {m.title}" for m in models)
+                message = "; ".join(f"{m.label or m.name}: {m.title}" for m in models)
                 if self.lesson is not None:
                     from ...training.lessons import verdict
 
