@@ -81,3 +81,30 @@ def test_shipped_lenet_in_one_click_and_a_drawn_digit(qtbot, window):
     assert w.training.draw.answer.text().startswith("<b>one</b>")
     names = [a.text() for a in w.weights_menu.menu.actions()]
     assert any(n.startswith("Trained on the UCI digits (test accuracy") for n in names)
+
+
+def test_a_lesson_runs_from_its_dialog_and_says_what_it_measured(qtbot, window, tmp_path,
+                                                                 monkeypatch):
+    from dataclasses import replace
+
+    from explorer.app.training.lessons_dialog import TrainingLessonsDialog
+    from explorer.training import recipes
+    from explorer.training.lessons import TrainingLesson, load_training_lessons
+
+    w = window
+    load(qtbot, w, "lenet5")
+    w.training.runs = tmp_path
+    monkeypatch.setitem(recipes.PRESETS, "quick", replace(recipes.PRESETS["quick"], epochs=1))
+    tiny = TrainingLesson("t", "tanh vs ReLU", "a claim", "digits", "quick",
+                          (("lenet5", {}), ("lenet5", {"activation": "relu"})),
+                          "second_worse", "train_error", train_size=64)
+    dialog = TrainingLessonsDialog([*load_training_lessons(), tiny], w.training.run_lesson, w)
+    qtbot.addWidget(dialog)
+    assert "plain-20 vs plain-56" in dialog.list.item(0).text()
+    dialog.list.setCurrentRow(dialog.list.count() - 1)
+    assert "lenet5 and lenet5" in dialog.text.toPlainText()
+    dialog.run_button.click()
+    log = w.training.log
+    qtbot.waitUntil(lambda: log.state == "done", timeout=TIMEOUT * 3)
+    assert log.message.startswith("tanh vs ReLU. After 1 epochs, final train error: lenet5 ")
+    assert "this run" in w.training.panel.status.text()

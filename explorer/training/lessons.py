@@ -22,6 +22,7 @@ class TrainingLesson:
     expect: str  # second_worse, second_better, below
     measure: str  # train_error or test_error
     threshold: float = 0.0
+    train_size: int | None = None  # None: the whole set (or the generated default)
 
 
 def load_training_lessons() -> list[TrainingLesson]:

@@ -93,7 +93,8 @@ class TrainingController(QObject):
         from ...training.recipes import get_recipe
 
         request = TrainRequest(lesson.dataset, lesson.models, lesson.preset,
-                               get_recipe(lesson.preset).epochs, available_devices()[0], None)
+                               get_recipe(lesson.preset).epochs, available_devices()[0],
+                               lesson.train_size)
         generation = self.start(request)
         self.lesson = lesson
         return generation
