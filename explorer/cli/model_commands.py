@@ -34,20 +34,55 @@ def cmd_info(args: argparse.Namespace) -> int:
               else layer_text(layer))
         return 0
     info = zoo.get_info(args.name)
-    params = zoo.parameter_count(args.name, **parse_options(args.option))
-    print(f"{info.name}: {info.description}")
+    options = parse_options(args.option)
+    chosen, defaults = info.resolve(options), info.defaults()
+    changed = {k: v for k, v in chosen.items() if v != defaults[k]}
+    params = zoo.parameter_count(args.name, **options)
+    torchvision = info.torchvision and (not changed or _same_tensors(args.name, changed))
+    facts = {"name": info.name, "description": info.description, "family": info.family,
+             "task": info.task, "paper": info.paper, "year": info.year,
+             "input": list(zoo.input_shape(args.name, **options)), "params": params,
+             "labels": info.labels, "torchvision_weights_load": torchvision,
+             "init": info.initialisation,
+             "options": [{"name": o.name, "value": chosen[o.name], "default": o.default,
+                          "allowed": o.allowed(), "help": o.help} for o in info.options]}
+    if args.format == "json":
+        import json
+
+        print(json.dumps(facts, indent=1))
+        return 0
+    changed_text = ", ".join(f"{k}={v!r}" for k, v in changed.items())
+    print(f"{info.name}: {info.description}" + (f" ({changed_text})" if changed else ""))
     print(f"  family      {info.family}")
     print(f"  task        {info.task}")
     print(f"  paper       {info.paper} ({info.year})")
-    print(f"  input       {'x'.join(map(str, zoo.input_shape(args.name)))}")
+    print(f"  input       {'x'.join(map(str, facts['input']))}")
     print(f"  params      {params:,} ({human(params)})")
     print(f"  labels      {info.labels or 'numbered classes'}")
-    print(f"  torchvision {'weights load as-is' if info.torchvision else 'no'}")
+    print("  torchvision " + ("no" if not info.torchvision else "weights load as-is"
+                              if torchvision else f"its weights do not load with "
+                              f"{changed_text} (other parameter names or shapes)"))
     print(f"  init        {info.initialisation}")
     print("  options:")
     for opt in info.options:
-        print(f"    {opt.name}={opt.default!r}  ({opt.allowed()}) {opt.help}")
+        value = chosen[opt.name]
+        default = "" if value == opt.default else f" (default {opt.default!r})"
+        print(f"    {opt.name}={value!r}{default}  ({opt.allowed()}) {opt.help}")
     return 0
+
+
+def _same_tensors(name: str, changed: dict) -> bool:
+    """Whether the model with ``changed`` options has the default model's parameter and
+    buffer names and shapes (so that a state dict of one loads strictly into the other):
+    built on the meta device, no memory."""
+    import torch
+
+    def shapes(options: dict) -> dict:
+        with torch.device("meta"):
+            model = zoo.build(name, **options)
+        return {k: tuple(v.shape) for k, v in model.state_dict().items()}
+
+    return shapes(changed) == shapes({})
 
 
 def _fold_spec(args: argparse.Namespace, graph):
