@@ -162,7 +162,8 @@ class ViewState:
             self.arrangement = "auto"
             if self.live is not None and self.live.key != self.key:
                 self.live = None
-        self.search = self._searched(self.search.text)
+        # another model: its own search (the old query and count said nothing about it)
+        self.search = self._searched(self.search.text) if same else Search("")
         self.events.model.emit(prepared)
         self.events.weights.emit(self.weights)
         self.events.selection.emit(self.selection)

@@ -253,3 +253,21 @@ def test_a_folded_conv_bn_relu_is_coloured_as_its_conv(seeds):
     assert category(inception.node("Mixed_5c")) == "block"
     resnet = fold(seeds["resnet50"], default_spec(seeds["resnet50"]))
     assert category(resnet.node("layer3.1")) == "block"
+
+
+def test_labels_and_colours_say_what_the_layers_do():
+    """Was: functional pools grey; shortcut A a raw "ZeroPadShortcut" box, its blocks
+    captioned "shortcut (identity)" though they pad and stride."""
+    from explorer.graph import default_spec, fold, trace
+    from explorer.graph.style import category, node_label
+    from explorer.zoo import build
+
+    for op in ("avg_pool2d", "adaptive_avg_pool2d", "max_pool2d"):
+        assert category({"op": op}) == "pool", op
+    graph = trace(build("resnet34", shortcut="A"), (1, 3, 64, 64))
+    pad = next(d for _, d in graph.nx.nodes(data=True) if d["op"] == "ZeroPadShortcut")
+    assert node_label("layer2.0.downsample", pad)[0] == "zero-pad shortcut, 128, /2"
+    view = fold(graph, default_spec(graph))
+    labels = {n: node_label(n, d) for n, d in view.nx.nodes(data=True) if d.get("folded")}
+    assert labels["layer2.0"][-1] == "shortcut (zero-pad)"
+    assert any(lines[-1].endswith("(identity)") for lines in labels.values())

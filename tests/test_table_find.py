@@ -90,3 +90,21 @@ def test_markdown_names_a_folded_run_as_the_graph_does():
     table = summarize(graph, spec=default_spec(graph))
     assert "| Mixed_6c … Mixed_6d ×2 |" in table_markdown(table)
     assert "\nMixed_6c," in table_csv(table)  # the CSV keeps the node's id, for programs
+
+
+def test_a_malformed_query_says_what_is_wrong_and_how_to_write_it():
+    """Was: `kernel>>3` and `colour=red` said only "0 found"."""
+    import pytest
+
+    from explorer.analysis.query import QueryError, find
+    from explorer.graph import trace
+    from explorer.zoo import build
+
+    graph = trace(build("resnet18"), (1, 3, 64, 64))
+    for query, words in (("kernel>>3", "one comparison per word"),
+                         ("colour=red", "no layer here has 'colour'; try kernel"),
+                         ("kernel>abc", "needs a number"),
+                         ("groups>", "a value is missing")):
+        with pytest.raises(QueryError, match=words):
+            find(graph, query)
+    assert len(find(graph, "type=Conv2d stride=2")) == 7  # conv1, 3 strided convs, 3 projections

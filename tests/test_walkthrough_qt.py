@@ -21,3 +21,48 @@ def test_the_untrained_banner_names_next_steps_for_a_model_without_weights(
     panel.steps.linkActivated.emit("demo")
     panel.steps.linkActivated.emit("file")
     assert taken == ["demo", "file"]
+
+
+def test_changed_options_reach_the_title_the_catalogue_and_export_names(qtbot, window,
+                                                                        tmp_path):
+    """Was: plain ResNet-34 still read and exported as "resnet34"."""
+    from explorer.app.export_dialog import ExportDialog
+
+    load(qtbot, window, "resnet34")
+    with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
+        window.models.rebuild({"plain": True}, window.prepared.input_shape)
+    assert "resnet34_plain (random init)" in window.windowTitle()
+    assert window.catalogue.tree.currentIndex().data() == "resnet34_plain"
+    assert window.settings.value("last_model") == "resnet34_plain"
+    with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
+        window.models.rebuild({"plain": False, "shortcut": "A"}, window.prepared.input_shape)
+    assert "resnet34 with shortcut='A' (random init)" in window.windowTitle()
+    assert window.catalogue.tree.currentIndex().data() == "resnet34"
+    captured = {}
+
+    def fake_exec(dialog):
+        captured["path"] = dialog.request().path
+        return 0
+
+    import pytest
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(ExportDialog, "exec", fake_exec)
+    try:
+        window.ask_export("png")
+    finally:
+        mp.undo()
+    assert captured["path"].endswith("resnet34_shortcut-A.png")
+
+
+def test_find_starts_afresh_on_another_model_and_says_why_a_query_fails(qtbot, window):
+    """Was: the old query and its count stayed after switching models; a malformed query
+    said only "0 found"."""
+    load(qtbot, window, "resnet18")
+    window.search.box.setText("colour=red")
+    assert "try kernel" in window.search.count.text()
+    window.search.box.setText("conv")
+    assert window.search.count.text().strip().endswith("found")
+    load(qtbot, window, "lenet5")
+    assert window.search.box.text() == "" and window.search.count.text() == ""
+    assert window.state.search.hits == ()

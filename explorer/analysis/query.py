@@ -53,6 +53,7 @@ class Condition:
     key: str  # an attribute, "op", "name", "params" or "macs"; "" for plain text
     op: str
     value: Any
+    word: str = ""  # as typed, for messages
 
     def holds(self, node: str, data: dict[str, Any]) -> bool:
         if not self.key:
@@ -131,8 +132,36 @@ def parse(query: str) -> list[Condition]:
             continue
         key, op, text = match.groups()
         op = "=" if op == "==" else op
-        conditions.append(Condition(ALIASES.get(key.lower(), key), op, _literal(text, word)))
+        if text and text[0] in "<>=!":
+            raise QueryError(f"{word!r}: one comparison per word, e.g. {key}{op}3")
+        value = _literal(text, word)
+        if op in (">", ">=", "<", "<=") and isinstance(value, str):
+            raise QueryError(f"{word!r}: {op} needs a number, e.g. {key}{op}1")
+        conditions.append(Condition(ALIASES.get(key.lower(), key), op, value, word))
     return conditions
+
+
+KNOWN = {"name", "op", "params", "macs"}
+
+
+def check_keys(g: nx.DiGraph, conditions: list[Condition], query: str) -> None:
+    """QueryError naming a key no layer of ``g`` has (``colour=red`` found 0 with no
+    hint of the syntax)."""
+    keys = _KEYS.get(g)
+    if keys is None:
+        keys = set(KNOWN)
+        for _, data in g.nodes(data=True):
+            keys.update((data.get("attrs") or {}).keys())
+        _KEYS[g] = keys
+    for c in conditions:
+        if c.key and c.key not in keys:
+            common = [k for k in ("kernel", "stride", "groups", "in", "out", "params",
+                                  "type", "name") if ALIASES.get(k, k) in keys]
+            raise QueryError(f"{c.word!r}: no layer here has {c.key!r}; try "
+                             f"{', '.join(common)} (e.g. groups>1 kernel=3 type=Conv2d)")
+
+
+_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def find(graph: LayerGraph | nx.DiGraph, query: str) -> list[str]:
@@ -143,6 +172,7 @@ def find(graph: LayerGraph | nx.DiGraph, query: str) -> list[str]:
     if not conditions:
         return []
     g = graph if isinstance(graph, nx.DiGraph) else graph.nx
+    check_keys(g, conditions, query)
     hits = []
     for node in sorted(g, key=lambda n: g.nodes[n]["order"]):
         data = g.nodes[node]

@@ -242,12 +242,14 @@ class MainWindow(FilesMixin, QMainWindow):
         self.panel.view.show_start(idea=True)
         self.panel.overview.refit()
         self._show_options()
-        self.catalogue.select(p.name)
+        shown = self.shown_name()
+        self.catalogue.select(shown if shown in self.catalogue.items else p.name)
         self.inspector.clear()
         self._update_title()
         self._show_depth(p)
-        if ".py:" not in p.name:
-            self.settings.setValue("last_model", p.name)
+        if ".py:" not in p.name:  # a registered variant reopens as itself
+            self.settings.setValue("last_model", shown if shown in self.catalogue.items
+                                   else p.name)
         QTimer.singleShot(300, self._collect_when_idle)
 
     def _show_options(self) -> None:
@@ -285,7 +287,22 @@ class MainWindow(FilesMixin, QMainWindow):
             # an ONNX model: the file's name, opset and producer; its weights are its own
             self.setWindowTitle(f"{APP} — {p.info.description}")
         elif p is not None:
-            self.setWindowTitle(f"{APP} — {p.name} ({self.state.weights.label})")
+            self.setWindowTitle(f"{APP} — {self.shown_name()} ({self.state.weights.label})")
+
+    def shown_name(self) -> str:
+        """The model on screen as its options make it: "resnet34_plain" for resnet34 with
+        plain=True, "resnet34 with shortcut='A'" (was "resnet34" whatever the options);
+        the options a published set of weights brings go without saying."""
+        from .. import zoo
+        from .inference_weights import published_set
+
+        p = self.state.model
+        if p is None or ":" in p.name or p.name.lower().endswith((".pt2", ".onnx")):
+            return p.name if p is not None else ""
+        ws = published_set(p.name, self.state.weights)
+        implied = ws.options if ws is not None else {}
+        return zoo.variant_name(p.name, {k: v for k, v in p.options.items()
+                                         if implied.get(k, object()) != v})
 
     def _history_changed(self) -> None:
         self.back_action.setEnabled(bool(self.state.back))

@@ -147,7 +147,10 @@ class FilesMixin:
 
         if self.state.model is None:
             return
-        dialog = ExportDialog(self.state.model.name, fmt,
+        from ..zoo.registry import file_stem
+
+        shown = self.shown_name()
+        dialog = ExportDialog(shown if ":" in shown else file_stem(shown), fmt,
                               str(self.settings.value("export_folder", "")), self,
                               extent=self._export_extent)
         if dialog.exec():
@@ -217,7 +220,11 @@ class FilesMixin:
                        transparent)
 
     def ask_export_image(self, what: str) -> None:
+        from ..zoo.registry import file_stem
+
         stem = self.state.model.name if self.state.model else "image"
+        if stem in self.catalogue.items:  # a zoo model, named as its options make it
+            stem = file_stem(self.shown_name())
         path, _ = QFileDialog.getSaveFileName(self, f"Export {what}", f"{stem}-{what}.png",
                                               "PNG (*.png)")
         if path and self.export_image(what, path):

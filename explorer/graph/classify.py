@@ -106,7 +106,9 @@ def _classify_add(g: nx.DiGraph, r: _Reach, join: str, preds: list[str]) -> None
     if long_side & r.upsample:
         _mark(g, short, join, "skip", lo, hi)
     else:
-        _mark(g, short, join, "residual", lo, hi, projection=bool(short_side & r.params))
+        # a shortcut with layers but no parameters pads and strides (ResNet option A)
+        _mark(g, short, join, "residual", lo, hi, projection=bool(short_side & r.params),
+              padded=bool(short_side) and not short_side & r.params)
 
 
 def _classify_mul(g: nx.DiGraph, r: _Reach, join: str, preds: list[str]) -> None:

@@ -75,6 +75,11 @@ def op_caption(data: dict[str, Any]) -> str:
         return _upsample_caption(attrs, data)
     if op.startswith("Dropout") or op == "dropout":
         return f"dropout, p = {attrs['p']:g}" if "p" in attrs else "dropout"
+    if op == "ZeroPadShortcut":  # ResNet option A: strides, pads the new channels with 0
+        stride = _factor(attrs.get("stride", 1))
+        out = data.get("out_shape") or (0, "")
+        return f"zero-pad shortcut, {out[1] if len(out) > 1 else ''}" + (
+            f", /{stride}" if stride > 1 else "")
     if op in NORMS:
         return NORMS[op]
     if op in ACTIVATIONS:

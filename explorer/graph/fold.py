@@ -134,8 +134,9 @@ def _fold_edges(graph: LayerGraph, view: nx.DiGraph, group: dict[str, str]) -> N
         """Remember a structure hidden inside a folded block (its shortcut, branches...)."""
         motifs = view.nodes[gid].setdefault("motifs", {})
         motifs[data["kind"]] = motifs.get(data["kind"], 0) + 1
-        if data.get("projection"):
-            motifs["projection"] = motifs.get("projection", 0) + 1
+        for kind in ("projection", "padded"):
+            if data.get(kind):
+                motifs[kind] = motifs.get(kind, 0) + 1
 
     for u, v, data in g.edges(data=True):
         gu, gv = group[u], group[v]
@@ -304,7 +305,8 @@ def teaching_expansions(graph: LayerGraph, spec: FoldSpec, max_nodes: int) -> se
         fallback: dict[tuple, str] = {}
         for n, top in frontier:
             d = view.nx.nodes[n]
-            key = (d["op"], frozenset(k for k in d.get("motifs", {}) if k != "projection"))
+            key = (d["op"], frozenset(k for k in d.get("motifs", {})
+                                      if k not in ("projection", "padded")))
             if key in seen:
                 continue
             if not is_chain(graph, d["members"]):

@@ -39,7 +39,8 @@ _CATEGORY_OPS = {
     "activation": ("ReLU", "relu", "Sigmoid", "sigmoid", "Tanh", "tanh", "GELU", "gelu",
                    "SiLU", "silu", "Softmax", "softmax", "Hardswish", "LeakyReLU", "ELU",
                    "PReLU", "Mish", "hardtanh", "Dropout", "dropout"),
-    "pool": ("Pool", "pool", "mean"),
+    "pool": ("Pool", "pool", "mean", "avg_pool2d", "max_pool2d", "adaptive_avg_pool2d",
+             "adaptive_max_pool2d", "avg_pool1d", "max_pool1d", "lp_pool2d"),
     "upsample": ("ConvTranspose", "Upsample", "interpolate", "Unpool", "unpool",
                  "PixelShuffle"),
     "merge": ("add", "cat", "mul", "stack", "sub", "div"),
@@ -85,7 +86,7 @@ def node_label(node_id: str, data: dict[str, Any]) -> list[str]:
     if second == title:  # "input", "output"
         lines.pop(1)
     shown = {k: v for k, v in data.get("motifs", {}).items()
-             if k in ("residual", "projection", "skip", "index")}
+             if k in ("residual", "projection", "padded", "skip", "index")}
     motifs = motif_text(shown)
     return lines + [motifs] if motifs else lines
 
@@ -94,8 +95,10 @@ def motif_text(motifs: dict[str, int]) -> str:
     """What a folded block hides: its shortcuts, branches, dense links, gates, skips."""
     parts = []
     if motifs.get("residual"):
-        n, proj = motifs["residual"], motifs.get("projection", 0)
-        kind = "projection" if proj == n else "identity" if not proj else f"{proj} projection"
+        n, proj, pad = motifs["residual"], motifs.get("projection", 0), motifs.get("padded", 0)
+        kinds = [(k, word) for k, word in ((proj, "projection"), (pad, "zero-pad"),
+                                           (n - proj - pad, "identity")) if k > 0]
+        kind = kinds[0][1] if len(kinds) == 1 else ", ".join(f"{k} {w}" for k, w in kinds)
         parts.append(f"{n} shortcuts ({kind})" if n > 1 else f"shortcut ({kind})")
     if motifs.get("branch"):
         parts.append("parallel branches")

@@ -13,7 +13,8 @@ from .registry import (
     list_models,
     load_families,
     parameter_count,
+    variant_name,
 )
 
 __all__ = ["TASKS", "ModelInfo", "Option", "ZooError", "build", "get_info", "input_shape",
-           "list_models", "load_families", "parameter_count"]
+           "list_models", "load_families", "parameter_count", "variant_name"]

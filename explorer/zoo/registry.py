@@ -305,3 +305,32 @@ def input_shape(name: str, **options: Any) -> tuple[int, int, int, int]:
     if size:
         h = w = size
     return (1, c, h, w)
+
+
+def variant_name(name: str, options: dict[str, Any]) -> str:
+    """What a model with these options is called: the registered variant it equals
+    (resnet34 with plain=True is resnet34_plain), else the name with the options that
+    differ ("resnet34 with shortcut='A'"). The title, the catalogue's selection and export
+    file names use it (a plain ResNet-34 read and exported as "resnet34")."""
+    info = get_info(name)
+    try:
+        chosen = info.resolve(options)
+    except (ZooError, ValueError, KeyError):
+        return name
+    if chosen == info.defaults():
+        return name
+    keys = set(chosen)
+    for other in list_models():
+        twin = get_info(other)
+        if twin.family == info.family and {o.name for o in twin.options} == keys \
+                and twin.defaults() == chosen:
+            return other
+    defaults = info.defaults()
+    changed = ", ".join(f"{k}={v!r}" for k, v in chosen.items() if v != defaults[k])
+    return f"{name} with {changed}"
+
+
+def file_stem(shown: str) -> str:
+    """A file name for ``variant_name``'s text: "resnet34_shortcut-A"."""
+    stem = shown.replace(" with ", "_").replace(", ", "_").replace("=", "-")
+    return "".join(c for c in stem if c.isalnum() or c in "-_.") or "model"
