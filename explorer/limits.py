@@ -46,3 +46,24 @@ ONNX_TENSOR_BYTES = MEMORY_BUDGET  # all its initializers and folded constants t
 
 # a model's parameters and buffers, on a real device (structure on meta has no limit)
 MODEL_BUDGET = MEMORY_BUDGET
+
+
+def input_shape_problem(shape) -> str | None:
+    """What is wrong with a model input's shape, in the words the CLI's ``--input`` uses
+    (None: a tuple of positive whole sizes within the limits)."""
+    import math
+    import numbers
+
+    if not isinstance(shape, (tuple, list)) or not all(
+            isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in shape):
+        return "takes whole numbers like (1, 3, 224, 224)"
+    shape = [int(s) for s in shape]
+    if not shape:
+        return "is empty; give sizes like (1, 3, 224, 224)"
+    if min(shape) < 1:
+        return "needs positive sizes (N, C, H, W)" + (
+            "; a batch of 0 holds nothing" if shape[0] == 0 else "")
+    if max(shape) > MAX_INPUT_SIDE or math.prod(shape) > MAX_INPUT_ELEMENTS:
+        return (f"is too large: each size at most {MAX_INPUT_SIDE:,}, and N*C*H*W at most "
+                f"{MAX_INPUT_ELEMENTS:,}")
+    return None

@@ -22,6 +22,7 @@ from pathlib import Path
 from torch import nn
 
 from .inference.limits import PROBE_MEMORY, PROBE_SECONDS, gb
+from .inputs import file_problem
 from .usermodel import (
     UserModelError,
     _describe,
@@ -58,8 +59,9 @@ def probe(spec: str, input_shape: tuple[int, ...] | None = None,
     goes wrong there, hangs, exits and crashes included. ``cancelled`` (polled) stops it.
     ``EXPLORER_PROBE_SECONDS`` overrides the default time limit."""
     path, name = split_spec(spec)
-    if not path.is_file():
-        raise UserModelError(f"{path}: no such file")
+    problem = file_problem(path, "a Python file")
+    if problem:
+        raise UserModelError(f"{path}: {problem}")
     if timeout is None:
         timeout = float(os.environ.get("EXPLORER_PROBE_SECONDS", PROBE_SECONDS))
     shape = tuple(input_shape or DEFAULT_INPUT)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from torch import nn
 
+from .inputs import file_problem
 from .zoo.registry import ModelInfo, ZooError
 
 
@@ -62,8 +63,9 @@ def load_module(path: Path) -> types.ModuleType:
 def compile_file(path: Path) -> types.CodeType:
     """The file compiled, not run: a missing file, an unreadable one or a syntax error
     is found without executing any of the person's code."""
-    if not path.is_file():
-        raise UserModelError(f"{path}: no such file")
+    problem = file_problem(path, "a Python file")
+    if problem:
+        raise UserModelError(f"{path}: {problem}")
     try:
         source = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:

@@ -1,4 +1,6 @@
-"""Memory measured in a fresh child process, from its own start.
+"""Child processes for tests: memory measured in a fresh one, from its own start; and
+commands run under an address-space cap and a time limit (one process per fuzz case,
+several cases at once).
 
 ``ru_maxrss`` is a process-wide high-water mark: in the test process, any earlier test
 that used more memory would hide what the code under test does. A child that runs
@@ -13,6 +15,7 @@ import resource
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 _TEMPLATE = """
@@ -40,15 +43,37 @@ REPO = Path(__file__).resolve().parents[1]
 CAP_BYTES = 4 << 30  # address space of a CLI child (torch maps about 1 GB by itself)
 
 
-def run_cli_limited(argv: list[str], cwd: Path, env: dict[str, str] | None = None,
-                    timeout: float = 120, cap_bytes: int = CAP_BYTES):
-    """``explorer ARGV`` from this checkout (not whichever one is installed) in a child
-    process with an address-space cap and a time limit."""
+def run_limited(args: list[str], cwd: Path, env: dict[str, str] | None = None,
+                timeout: float = 120, cap_bytes: int = CAP_BYTES):
+    """``python ARGS`` with this checkout's explorer (not whichever one is installed) in
+    a child process with an address-space cap and a time limit."""
 
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap_bytes, cap_bytes))
 
     full_env = {**os.environ, "EXPLORER_PROBE_SECONDS": "20", "PYTHONPATH": str(REPO),
                 **(env or {})}
-    return subprocess.run([sys.executable, "-m", "explorer", *argv], cwd=cwd, env=full_env,
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout, preexec_fn=cap)
+
+
+def run_cli_limited(argv: list[str], cwd: Path, env: dict[str, str] | None = None,
+                    timeout: float = 120, cap_bytes: int = CAP_BYTES):
+    """``explorer ARGV`` the same way."""
+    return run_limited(["-m", "explorer", *argv], cwd, env, timeout, cap_bytes)
+
+
+def run_all(jobs: dict[str, Callable[[], object]]) -> dict[str, object]:
+    """Each job (one child process) run a few at a time; its result, or the exception
+    it raised (a timeout), by name."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def guarded(job):
+        try:
+            return job()
+        except Exception as exc:  # noqa: BLE001  (reported by the case's own test)
+            return exc
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 2)) as pool:
+        futures = {name: pool.submit(guarded, job) for name, job in jobs.items()}
+        return {name: f.result() for name, f in futures.items()}

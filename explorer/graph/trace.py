@@ -26,6 +26,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import FlopCounterMode
 
+from ..limits import input_shape_problem
 from .classify import classify_edges
 from .layergraph import LayerGraph
 from .simplify import merge_reshape_chains
@@ -293,7 +294,12 @@ def record(model: nn.Module, x: torch.Tensor, capture: set[str] | str,
 
 def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = None,
           dtype: torch.dtype = torch.float32) -> LayerGraph:
-    """Trace ``model`` (left untouched) for an input of ``input_shape`` into a LayerGraph."""
+    """Trace ``model`` (left untouched) for an input of ``input_shape`` into a LayerGraph.
+    Raises TraceError for a bad shape, a forward that fails or one that returns no tensor."""
+    label = name or type(model).__name__
+    problem = input_shape_problem(input_shape)
+    if problem:
+        raise TraceError(f"{label}: input shape {input_shape!r} {problem}")
     shape = tuple(int(s) for s in input_shape)
     meta = model if _is_meta(model) else meta_copy(model)
     meta.eval()
@@ -308,7 +314,11 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = Non
             rec.add_input(x)
             with rec, rec.flop_counter or contextlib.nullcontext(), torch.no_grad():
                 result = meta(x)
+            if not _tensors(result):
+                raise TraceError(f"{label}: forward returned {_returned(result)}, not a tensor")
             rec.add_outputs(result)
+    except TraceError:
+        raise
     except Exception as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "meta" in detail:
@@ -332,6 +342,15 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = Non
                 unused[path] = (n_params, n_train)
     return LayerGraph(graph, model=name or type(model).__name__, input_shape=shape,
                       modules=modules, unused=unused, dtype=str(dtype)[6:])
+
+
+def _returned(value: Any) -> str:
+    if value is None:
+        return "None"
+    kind = type(value).__name__
+    if isinstance(value, (dict, tuple, list)):
+        return f"an empty {kind}" if not value else f"a {kind} with no tensor in it"
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
 
 
 def _is_meta(model: nn.Module) -> bool:

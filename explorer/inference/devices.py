@@ -50,6 +50,9 @@ def choose_device(preference: str | None = None) -> torch.device:
         raise ValueError(f"no device {preference} here (this machine has "
                          f"{torch.cuda.device_count()} CUDA device(s)); available: "
                          + ", ".join(available_devices()))
+    if device.type == "cpu" and device.index:  # torch accepts cpu:1 and runs on the CPU
+        raise ValueError(f"no device {preference} here (the CPU is one device: cpu); "
+                         "available: " + ", ".join(available_devices()))
     if device.type == "mps" and device.index:
         raise ValueError(f"no device {preference} here; available: "
                          + ", ".join(available_devices()))

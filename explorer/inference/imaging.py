@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from ..inputs import file_problem
 from .limits import MAX_ASPECT, MAX_PIXELS, MEMORY_BUDGET, WORK_PIXELS, gb
 
 # EXIF orientation -> the transposition that shows the image upright (EXIF 2.3, 0x0112)
@@ -31,6 +32,29 @@ _CHUNK_BYTES = 64 << 20  # float32 rows converted at once when reducing a numeri
 
 class ImageError(ValueError):
     """The file is not an image we can use; the message names the file and the reason."""
+
+
+# formats whose Pillow plugin hands the file to another program (EPS: Ghostscript)
+_EXTERNAL = {"EPS": (b"%!PS", b"\xc5\xd0\xd3\xc6")}
+
+
+def own_formats() -> list[str]:
+    """Every format Pillow opens by itself, without running another program."""
+    Image.init()
+    return [f for f in Image.OPEN if f not in _EXTERNAL]
+
+
+def _refuse_external(path: Path) -> None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return  # said below, where the file is opened
+    for name, magics in _EXTERNAL.items():
+        if head.startswith(magics):
+            raise ImageError(f"{path}: an {name} file; decoding it would run an external "
+                             "program (Ghostscript), which explorer does not do; save it as "
+                             "PNG first")
 
 
 def load_image(path: str | Path, max_pixels: int = MAX_PIXELS,
@@ -48,16 +72,16 @@ def check_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> None:
 
 def _load(path: str | Path, max_pixels: int, work_pixels: int, decode: bool):
     path = Path(path)
-    if path.is_dir():
-        raise ImageError(f"{path}: is a folder, not an image")
-    if not path.is_file():
-        raise ImageError(f"{path}: no such file")
+    problem = file_problem(path, "an image")
+    if problem:
+        raise ImageError(f"{path}: {problem}")
     if path.stat().st_size == 0:
         raise ImageError(f"{path}: the file is empty")
+    _refuse_external(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
+            with Image.open(path, formats=own_formats()) as img:
                 check_header(img, path, max_pixels)
                 if not decode:
                     return None

@@ -17,6 +17,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ..inputs import file_problem
+
 WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "module", "weights")
 PREFIXES = ("module.", "model.", "_orig_mod.")
 # lines of torch's weights-only error that say nothing about the file itself
@@ -74,10 +76,9 @@ class WeightsReport:
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     path = Path(path)
-    if path.is_dir():
-        raise WeightsError(f"{path}: is a folder, not a weights file")
-    if not path.is_file():
-        raise WeightsError(f"{path}: no such file")
+    problem = file_problem(path, "a weights file")
+    if problem:
+        raise WeightsError(f"{path}: {problem}")
     try:
         with open(path, "rb") as f:
             head = f.read(16)

@@ -48,6 +48,10 @@ def load_exported(spec: str) -> nn.Module:
     path = Path(spec)
     program = load_program(path)  # on the cpu: a tracing build's meta device cannot hold it
     _check_loaded(path, program)
+    problem = _input_problem(program)
+    if problem:
+        raise _fail(path, f"the program takes {problem}, not one batch of images (N, C, H, "
+                    "W) of floats; explorer reads image models only")
     with warnings.catch_warnings():  # torch's own deprecation notes, not the person's
         warnings.simplefilter("ignore", FutureWarning)
         module = torch.export.unflatten(program)
@@ -57,6 +61,22 @@ def load_exported(spec: str) -> nn.Module:
         for node in getattr(getattr(sub, "graph", None), "nodes", ()):
             node.meta.pop("val", None)
     return module.eval()
+
+
+def _input_problem(program) -> str | None:
+    """What is not an image batch about the program's inputs (None: one 4-D float)."""
+    user = set(program.graph_signature.user_inputs)
+    vals = [n.meta.get("val") for n in program.graph_module.graph.nodes
+            if n.op == "placeholder" and n.name in user]
+    if len(vals) != 1:
+        return f"{len(vals)} inputs"
+    val = vals[0]
+    if not isinstance(val, torch.Tensor):
+        return f"a {type(val).__name__} input"
+    if val.dim() != 4 or not val.dtype.is_floating_point:
+        dtype = str(val.dtype).removeprefix("torch.")
+        return f"a {'x'.join(str(int(s)) for s in val.shape)} {dtype} input"
+    return None
 
 
 def _shapes(program) -> dict[str, tuple[int, ...]]:

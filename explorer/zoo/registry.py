@@ -80,7 +80,7 @@ class Option:
                 return True
             if text in ("0", "false", "no", "off"):
                 return False
-        else:
+        elif not isinstance(value, bool):  # True is an int to Python, not to a person
             try:
                 if self.type is int and isinstance(value, float) and not value.is_integer():
                     raise ValueError
@@ -222,6 +222,9 @@ def get_info(name: str) -> ModelInfo:
     """A registered model's metadata; ``path/file.py:Name`` gives a user model's, and
     ``path/file.pt2`` an exported program's (explorer.zoo.exported), ``path/file.onnx``
     an ONNX model's (explorer.zoo.onnx_import)."""
+    if not isinstance(name, str):
+        raise ZooError(f"a model is named by a string (a zoo name or a file), not "
+                       f"{type(name).__name__} {name!r}")
     if name.endswith(".pt2"):
         from .exported import exported_model_info
 
