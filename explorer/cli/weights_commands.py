@@ -36,13 +36,14 @@ def options_for(ws, info, options: dict) -> dict:
 
 def fetch_set(ws) -> Path:
     """The set's file from the cache, or downloaded with a progress bar on a terminal."""
-    from ..inference.download import DownloadError, fetch
+    from ..inference.download import DownloadError, fetch, source_url
 
-    if ws.is_cached():
-        try:
+    try:
+        if ws.is_cached():
             return fetch(ws)  # checked against its published hash first
-        except DownloadError as exc:
-            raise CLIError(str(exc)) from None
+        source_url(ws)  # a bad mirror address is said before "downloading"
+    except DownloadError as exc:
+        raise CLIError(str(exc)) from None
     tty = sys.stderr.isatty()
     print(f"downloading {ws.model} {ws.label}, {ws.size_text()}, into {ws.cache_path().parent}",
           file=sys.stderr)
