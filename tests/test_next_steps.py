@@ -38,3 +38,25 @@ def test_the_cli_says_untrained_and_runs_the_demo_by_name(tmp_path):
     labels = {c["label"] for c in json.loads((tmp_path / "d" / "prediction.json")
                                              .read_text())["classes"]}
     assert "background" in labels and labels & {"circle", "square", "triangle"}
+
+
+def test_a_state_dict_for_other_options_says_which(tmp_path):
+    """Was: "does not fit this model:;" with no hint of which options."""
+    import pytest
+    import torch
+
+    from explorer import zoo
+    from explorer.inference.weights import WeightsError, load_weights
+
+    torch.save(zoo.build("lenet5", num_classes=3).state_dict(), tmp_path / "l3.pth")
+    with pytest.raises(WeightsError, match=r"try the option num_classes=3") as err:
+        load_weights(zoo.build("lenet5"), tmp_path / "l3.pth")
+    assert ":\n" not in str(err.value)
+
+
+def test_weights_for_a_model_without_any_names_the_demo(capsys):
+    from explorer.cli.entry import main
+
+    assert main(["weights", "unet"]) == 2
+    err = capsys.readouterr().err
+    assert "no published weights for unet" in err and "--weights demo" in err

@@ -66,3 +66,17 @@ def test_find_starts_afresh_on_another_model_and_says_why_a_query_fails(qtbot, w
     load(qtbot, window, "lenet5")
     assert window.search.box.text() == "" and window.search.count.text() == ""
     assert window.state.search.hits == ()
+
+
+def test_a_tiny_image_says_how_it_became_the_input_and_bad_files_say_what_is_wrong(
+        qtbot, window, tmp_path):
+    """Was: a 10x10 image silently scaled to 224; "not an image Pillow can read"."""
+    load(qtbot, window, "resnet18")
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        window.inference.open_image(str(gradient_png(tmp_path / "tiny.png", 10, 10)))
+    note = window.inference.predictions.geometry_note.text()
+    assert note.startswith("10×10 px image → 224×224 input") and "scaled up" in note
+    (tmp_path / "notes.png").write_text("hello")
+    window.inference.open_image(str(tmp_path / "notes.png"))
+    qtbot.waitUntil(lambda: bool(window.warnings), timeout=TIMEOUT)
+    assert "not an image" in window.warnings[-1] and "Pillow" not in window.warnings[-1]

@@ -190,7 +190,8 @@ class InferenceController(WeightsJobs, QObject):
         self.show_node(self.state.selection or self._default_node())
         self.status.emit(
             f"{self.state.image_name} through {self.state.model.name} on {self.device} "
-            f"in {payload.capture.seconds * 1000:.0f} ms ({self.weights_label})")
+            f"in {payload.capture.seconds * 1000:.0f} ms ({self.weights_label}); "
+            f"{payload.geometry.text()}")
         self.ran.emit()
 
     def labels(self, classes: int) -> tuple[str, ...]:

@@ -109,6 +109,10 @@ class PredictionPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.note_box)
         layout.addWidget(self.picture, 1)
+        # how the image became the model's input: its size, the crop, the scaling
+        self.geometry_note = QLabel(wordWrap=True)
+        self.geometry_note.setStyleSheet("QLabel { color: palette(mid); }")
+        layout.addWidget(self.geometry_note)
         layout.addWidget(self.bars)
         layout.addWidget(self.seg_box)
         layout.addWidget(self.cam_box)
@@ -122,6 +126,7 @@ class PredictionPanel(QWidget):
             self.bars_layout.takeAt(0).widget().deleteLater()
         self.picture.clear()
         self.picture.setText(EMPTY)
+        self.geometry_note.setText("")
         self.legend.clear()
         self.seg_box.hide()
         self.cam_box.hide()
@@ -151,6 +156,7 @@ class PredictionPanel(QWidget):
 
     def show_result(self, result, labels: tuple[str, ...]) -> None:
         self.result, self.labels, self.cam = result, labels, None
+        self.geometry_note.setText(result.geometry.text())
         while self.bars_layout.count():
             self.bars_layout.takeAt(0).widget().deleteLater()
         self.seg_box.setVisible(result.task == "segmentation")

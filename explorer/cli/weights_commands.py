@@ -96,7 +96,14 @@ def cmd_weights(args: argparse.Namespace) -> int:
                                                    key=lambda s: (s.model, not s.default))
     if not sets:
         why = [t for t in load_catalogue().left_out if model in t]
-        raise CLIError(f"no published weights for {model}" + (f": {why[0]}" if why else ""))
+        from ..inference.next_steps import next_steps
+
+        steps = next_steps(model) if model else None
+        ways = (["the demo: explorer run unet_padded IMAGE --weights demo"] if steps and
+                steps.demo else []) + [f"explorer weights {m}" for m in
+                                       (steps.related if steps else ())]
+        raise CLIError(f"no published weights for {model}" + (f": {why[0]}" if why else "")
+                       + (f"; try {'; '.join(ways)}" if ways else ""))
     width = max(len(s.model) for s in sets)
     for s in sets:
         name = s.name + (" *" if s.default else "")

@@ -97,7 +97,8 @@ def _load(path: str | Path, max_pixels: int, work_pixels: int, decode: bool):
     except PermissionError:
         raise ImageError(f"{path}: permission denied") from None
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image Pillow can read") from None
+        raise ImageError(f"{path}: not an image (no PNG, JPEG, BMP, GIF, TIFF or WebP "
+                         f"header; the file may be damaged or of another kind)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"{path}: refused as a decompression bomb ({exc})") from None
     except MemoryError:

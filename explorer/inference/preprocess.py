@@ -23,6 +23,20 @@ class Geometry:
     input_size: tuple[int, int]  # W, H of the model input
     content: tuple[int, int, int, int]  # where the image lies inside the input (pad mode)
 
+    def text(self) -> str:
+        """How the image became the input, in words (a 10×10 image was silently
+        scaled to 224×224; the Grad-CAM's lit square was the unexplained centre crop)."""
+        iw, ih = self.image_size
+        w, h = self.input_size
+        x0, y0, x1, y1 = self.box
+        scale = w / max(x1 - x0, 1e-9)
+        whole = x0 <= 0.5 and y0 <= 0.5 and x1 >= iw - 0.5 and y1 >= ih - 0.5
+        seen = "the whole image" if whole else (
+            f"its centre {round(x1 - x0)}×{round(y1 - y0)} px")
+        size = (f"scaled up ×{scale:.1f}: details are invented" if scale > 2
+                else f"scaled ×{scale:.2f}")
+        return f"{iw}×{ih} px image → {w}×{h} input: {seen}, {size}"
+
 
 def preprocess(img: Image.Image, input_shape: tuple[int, int, int], mean, std,
                fit: str = "crop") -> tuple[torch.Tensor, Geometry]:

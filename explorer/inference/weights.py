@@ -201,6 +201,21 @@ def check(model: nn.Module, state: dict[str, torch.Tensor], path: str) -> Weight
     return report
 
 
+def options_hint(report: WeightsReport) -> str:
+    """Which options the file was saved with, where its tensors say (was: "does not fit
+    this model:;" and nothing on what to change)."""
+    firsts = {(a[0], b[0]) for _, a, b in report.wrong_shape if a and b}
+    if report.wrong_shape and not (report.missing or report.unexpected) and len(firsts) == 1:
+        (theirs, ours), = firsts
+        if all(len(a) <= 2 for _, a, _ in report.wrong_shape):  # the classifier only
+            return (f": it has {theirs} outputs where the model has {ours} "
+                    f"(try the option num_classes={theirs})")
+    if report.missing or report.unexpected or report.wrong_shape:
+        return (": it was saved from a model with other options (the names or shapes of "
+                "its tensors differ; compare with explorer info MODEL --option …)")
+    return ""
+
+
 def load_weights(model: nn.Module, path: str | Path, remap=None) -> WeightsReport:
     """Load ``path`` into ``model`` (strict); on any mismatch raise WeightsError with the
     report and leave the model as it was. Show ``report.warning`` when it is not None.
@@ -210,7 +225,8 @@ def load_weights(model: nn.Module, path: str | Path, remap=None) -> WeightsRepor
         state = remap(state)
     report = check(model, state, str(path))
     if not report.ok:
-        raise WeightsError(f"{path} does not fit this model:\n{report.text()}", report)
+        raise WeightsError(f"{path} does not fit this model{options_hint(report)}\n"
+                           f"{report.text()}", report)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:  # everything was checked; say so if torch still disagrees
