@@ -157,3 +157,26 @@ def test_a_file_named_like_a_published_set_is_not_loaded_as_it(tmp_path, monkeyp
     torch.save(zoo.build("resnet18").state_dict(), ws.cache_path())
     with pytest.raises(download.ChecksumError, match=r"not the published file"):
         load_published(ws)
+
+
+def test_a_partial_file_of_a_process_that_is_gone_is_removed(tmp_path, monkeypatch):
+    """SIGKILL leaves a .part no handler could remove: the next download does."""
+    from test_download import Server, publish
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    server = Server()
+    monkeypatch.setenv(BASE_URL_ENV, server.url)
+    try:
+        ws = publish(server, get_weight_set("resnet18"), zoo.build("lenet5").state_dict(),
+                     "lenet5")
+        gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout.strip()
+        checkpoint_dir().mkdir(parents=True)
+        orphan = checkpoint_dir() / f".{ws.file_name}.{gone}.abc123.part"
+        alive = checkpoint_dir() / f".{ws.file_name}.{os.getppid()}.def456.part"
+        orphan.write_bytes(b"half")
+        alive.write_bytes(b"still being written")
+        fetch(ws)
+        assert not orphan.exists() and alive.exists()
+    finally:
+        server.close()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import hashlib
 import http.client
 import os
@@ -177,6 +178,21 @@ def fetch(ws: Remote, progress: Progress | None = None,
         return _download(ws, url, target, progress, cancel, timeout)
 
 
+def _remove_orphans(target: Path) -> None:
+    """Partial files of ``target`` left by a process that is gone (killed in a way no
+    handler sees: SIGKILL, a window closed by the system): their names carry its pid."""
+    for part in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
+        pid = part.name[len(target.name) + 2:].partition(".")[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            part.unlink(missing_ok=True)
+        except OSError:
+            pass  # alive, someone else's
+
+
 def _checked_cache(ws: Remote, target: Path) -> Path:
     prefix = ws.sha256_prefix
     try:
@@ -195,7 +211,9 @@ def _download(ws: Remote, url: str, target: Path, progress: Progress | None,
               cancel: threading.Event | None, timeout: float) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{ws.file_name}.",
+        _remove_orphans(target)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent,
+                                        prefix=f".{ws.file_name}.{os.getpid()}.",
                                         suffix=".part")
     except OSError as exc:
         raise DiskFullError(f"cannot write into {target.parent} ({exc.strerror}); set "
