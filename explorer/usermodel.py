@@ -115,9 +115,28 @@ def _pick(module: types.ModuleType, path: Path, name: str | None) -> str:
     return name
 
 
-def _instantiate(module: types.ModuleType, path: Path, name: str) -> nn.Module:
+def _required(target) -> list[str]:
+    """The arguments ``target()`` cannot do without (read from its signature, not run)."""
     try:
-        model = getattr(module, name)()
+        params = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.default is p.empty
+            and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def _instantiate(module: types.ModuleType, path: Path, name: str) -> nn.Module:
+    target = getattr(module, name)
+    required = _required(target)
+    if required:  # was: "TypeError in NeedsArgs(): missing 1 required positional argument"
+        args = ", ".join(required)
+        raise UserModelError(
+            f"{path}: {name}() needs {args}, and the explorer builds a model with no "
+            f"arguments: give {'it defaults' if len(required) > 1 else 'it a default'} "
+            f"({required[0]}=…), or add a function that returns {name}(…) and open "
+            f"{path.name}:that_function")
+    try:
+        model = target()
     except (Exception, SystemExit) as exc:  # noqa: BLE001
         raise UserModelError(_describe(exc, path, f"in {name}()")) from None
     if not isinstance(model, nn.Module):

@@ -80,3 +80,24 @@ def test_a_tiny_image_says_how_it_became_the_input_and_bad_files_say_what_is_wro
     window.inference.open_image(str(tmp_path / "notes.png"))
     qtbot.waitUntil(lambda: bool(window.warnings), timeout=TIMEOUT)
     assert "not an image" in window.warnings[-1] and "Pillow" not in window.warnings[-1]
+
+
+def test_an_unticked_box_is_seen_in_the_dark_theme(qtbot, window):
+    """Was: Fusion outlined it in the dark window colour, nearly invisible."""
+    from PySide6.QtWidgets import QCheckBox
+
+    from explorer.app.theme import apply_theme
+
+    apply_theme("dark")
+    try:
+        box = QCheckBox("plain")
+        qtbot.addWidget(box)
+        box.resize(80, 24)
+        box.show()
+        qtbot.waitExposed(box)
+        image = box.grab().toImage()
+        light = sum(image.pixelColor(x, y).lightness() > 140
+                    for x in range(0, 20) for y in range(image.height()))
+        assert light >= 20  # the indicator's outline
+    finally:
+        apply_theme("light")

@@ -28,7 +28,9 @@ def defined_names(path: Path) -> list[str]:
 
 def ask_input_shape(parent) -> tuple[int, ...] | None:
     """N,C,H,W from a dialog; None when the person cancels; ValueError when not a shape."""
-    text, ok = QInputDialog.getText(parent, "Open model file", "Input shape (N,C,H,W):",
+    # a label wider than the title: the dialog was narrower than "Open model file"
+    text, ok = QInputDialog.getText(parent, "Open model file",
+                                    "Input shape the model takes, N,C,H,W (e.g. 1,3,224,224):",
                                     text=DEFAULT_SHAPE)
     if not ok:
         return None
