@@ -190,3 +190,12 @@ def test_cli_summary_bad_input(capsys):
     assert "one of 'A', 'B', 'C'" in capsys.readouterr().err
     assert main(["lessons", "nope"]) == 2
     assert "no lesson 'nope'" in capsys.readouterr().err
+
+
+def test_the_compare_head_row_is_called_the_head():
+    """Was: "stride 224" for the layers after the global pool."""
+    from explorer.analysis import compare, summarize
+
+    stages = [s for s, _, _ in compare(summarize("resnet18"), summarize("resnet34")).stages]
+    assert stages[-1] == "head (after global pooling)" and "stride 224" not in stages
+    assert stages[:2] == ["stride 2", "stride 4"]

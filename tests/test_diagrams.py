@@ -271,3 +271,15 @@ def test_labels_and_colours_say_what_the_layers_do():
     labels = {n: node_label(n, d) for n, d in view.nx.nodes(data=True) if d.get("folded")}
     assert labels["layer2.0"][-1] == "shortcut (zero-pad)"
     assert any(lines[-1].endswith("(identity)") for lines in labels.values())
+
+
+def test_shufflenet_v1s_first_unit_is_not_called_inverted():
+    """Was: "inverted unit …" (a MobileNet v2 term) on ShuffleNet v1's stage2.0."""
+    from explorer.graph import FoldSpec, fold, trace
+    from explorer.graph.style import node_label
+    from explorer.zoo import build
+
+    graph = trace(build("shufflenet_v1_g3"), (1, 3, 224, 224))
+    view = fold(graph, FoldSpec(depth=2))
+    caption = node_label("stage2.0", view.nx.nodes["stage2.0"])[0]
+    assert "inverted" not in caption and caption.endswith("concat shortcut")

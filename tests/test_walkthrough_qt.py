@@ -101,3 +101,31 @@ def test_an_unticked_box_is_seen_in_the_dark_theme(qtbot, window):
         assert light >= 20  # the indicator's outline
     finally:
         apply_theme("light")
+
+
+def test_the_legend_keeps_residual_shortcut_while_brackets_show_folded_ones(qtbot,
+                                                                            window):
+    """Was: with every shortcut inside folded blocks the legend dropped "residual
+    shortcut" while the red brackets stayed."""
+    load(qtbot, window, "resnet18")
+    with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
+        window.collapse_all()
+    assert "residual" not in window.prepared.layout.kinds()
+    assert "residual" in window.panel.legend.shown_kinds()
+
+
+def test_lesson_titles_are_whole_in_their_list(qtbot, window):
+    """Was: cut in the Lessons dialog's list."""
+    from explorer.app.compare_dialog import LessonsDialog
+
+    dialog = LessonsDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    view = dialog.list
+    for i in range(view.count()):
+        rect = view.visualItemRect(view.item(i))
+        assert rect.right() <= view.viewport().width()
+        lines = max(1, rect.height() // view.fontMetrics().lineSpacing())
+        assert view.fontMetrics().horizontalAdvance(view.item(i).text()) <= lines * rect.width()
+    dialog.close()

@@ -25,9 +25,13 @@ class Comparison:
                 "stages": [{"stage": s, "a": fa, "b": fb} for s, fa, fb in self.stages]}
 
 
-def stage_label(stride: float) -> str:
+def stage_label(stride: float, side: int = 0) -> str:
+    """"stride 8"; where the stride is the input's whole side (after a global pool) the
+    stage is the head (was: "stride 224")."""
     if stride <= 0:
         return "unused"
+    if side and stride >= side:
+        return "head (after global pooling)"
     return f"stride {int(stride)}" if float(stride).is_integer() else f"stride {stride:g}"
 
 
@@ -51,5 +55,8 @@ def compare(a: LayerTable, b: LayerTable) -> Comparison:
         totals[m] = (va, vb, vb / va if va else float("inf"))
     sa, sb = _by_stage(a), _by_stage(b)
     zero = dict.fromkeys(METRICS, 0)
-    stages = [(stage_label(k), sa.get(k, zero), sb.get(k, zero)) for k in sorted(set(sa) | set(sb))]
+    side = min(min(t.input_shape[2:]) for t in (a, b) if len(t.input_shape) > 2) if all(
+        len(t.input_shape) > 2 for t in (a, b)) else 0
+    stages = [(stage_label(k, side), sa.get(k, zero), sb.get(k, zero))
+              for k in sorted(set(sa) | set(sb))]
     return Comparison(a, b, totals, stages)

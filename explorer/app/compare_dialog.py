@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -79,6 +80,12 @@ class LessonsDialog(QDialog):
         self.lessons = load_lessons()
         self.list = QListWidget()
         self.list.addItems([lesson.title for lesson in self.lessons])
+        self.list.setWordWrap(True)  # long titles wrap instead of being cut
+        self.list.setTextElideMode(Qt.ElideNone)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.Adjust)
+        for i, lesson in enumerate(self.lessons):
+            self.list.item(i).setToolTip(lesson.title)
         self.list.currentRowChanged.connect(self.show_lesson)
         self.text = QTextBrowser()
         self.open_button = QPushButton("Compare these models")

@@ -229,6 +229,9 @@ class Legend(QWidget):
 
     def show_layout(self, lay, view=None) -> None:
         kinds = lay.kinds()
+        if view is not None and any("residual" in view.nx.nodes[n].get("motifs", {})
+                                    for n in lay.boxes):
+            kinds.add("residual")  # a folded block's red bracket is its shortcut
         for kind, widgets in self.entries.items():
             for widget in widgets:
                 widget.setVisible(kind in kinds)

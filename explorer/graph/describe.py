@@ -183,7 +183,9 @@ def block_caption(g: nx.DiGraph, members: list[str], motifs: dict[str, int],
             g.nodes[a]["params"] for a in nx.ancestors(sub, p) | {p})]
         if len(learned) == 1:  # ShuffleNet's stride-2 unit: a pooled shortcut, concatenated
             body = nx.ancestors(sub, learned[0]) | {learned[0]}
+            # (its first 1×1 widens 24 → 60 channels: not MobileNet v2's inverted residual)
             return (_residual_caption(g, members, c_in, c_out, stride, body)
+                    .replace("inverted residual", "bottleneck", 1)
                     .replace("residual", "unit", 1) + ", concat shortcut")
         return f"inception: {g.in_degree(last)} branches" + (f", {c_out}" if c_out else "")
     return _chain_caption(nodes, c_out, stride)
