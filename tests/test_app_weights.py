@@ -126,7 +126,13 @@ def test_a_failed_download_is_one_message_and_keeps_the_model(qtbot, window, ser
     server, ws = served
     server.files.clear()  # 404
     load(qtbot, window, MODEL)
+    asked = []  # the offline dialog: its message, then Open folder / Choose file
+    window.weights_menu.offline_choice = lambda message, folder: asked.append(
+        (message, folder)) or "file"
+    window.ask_weights = lambda: asked.append("chose a file")
     choose(window, ws)
-    qtbot.waitUntil(lambda: bool(window.warnings), timeout=TIMEOUT)
-    assert "404" in window.warnings[0] and ws.file_name in window.warnings[0]
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=TIMEOUT)
+    message, folder = asked[0]
+    assert "404" in message and ws.file_name in message and folder == ws.cache_path().parent
+    assert asked[1] == "chose a file" and not window.warnings
     assert leftovers() == [] and not window.state.weights.trained

@@ -180,7 +180,7 @@ class WeightsMenu(QObject):
             self._apply(result.weight_set)
 
     def _failed(self, generation: int, exc: BaseException) -> None:
-        from ..inference.download import DownloadCancelled
+        from ..inference.download import DownloadCancelled, DownloadError
 
         if generation != self.runner.generation:
             return
@@ -188,6 +188,40 @@ class WeightsMenu(QObject):
         self.window._busy(False)
         if isinstance(exc, DownloadCancelled):
             self.window.status_label.setText(f"Download of {ws.label} cancelled; nothing kept")
+        elif isinstance(exc, DownloadError) and ws is not None:
+            self.offer_offline(ws, exc)
         else:
             self.window.show_error(exc)
         self.refresh()
+
+    def offer_offline(self, ws, exc: BaseException) -> None:
+        """A download that failed says why and offers the ways around it: the cache
+        folder opened (to put the file there by hand) or a file chosen (was: a message
+        only, its cache path wrapped mid-word)."""
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        from .errors import describe
+
+        folder = ws.cache_path().parent
+        self.window.status_label.setText(describe(exc).splitlines()[0][:200])
+        choice = self.offline_choice(describe(exc), folder)
+        if choice == "folder":
+            folder.mkdir(parents=True, exist_ok=True)
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        elif choice == "file":
+            self.window.ask_weights()
+
+    def offline_choice(self, message: str, folder: Path) -> str:
+        """'folder', 'file' or '' (closed)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(QMessageBox.Warning, "Architecture Explorer",
+                          message.replace("/", "/\u200b"), parent=self.window)
+        opened = box.addButton("Open folder", QMessageBox.ActionRole)
+        chosen = box.addButton("Choose file…", QMessageBox.ActionRole)
+        box.addButton(QMessageBox.Close)
+        box.setToolTip(str(folder))
+        box.exec()
+        clicked = box.clickedButton()
+        return "folder" if clicked is opened else "file" if clicked is chosen else ""
