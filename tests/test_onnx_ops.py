@@ -143,6 +143,10 @@ CASES = {
         {"shape": i64(0, 2, -1, 8), "axes": i64(0, -1)}),
     "softmax opset 13": ([node("Softmax", ["x"], ["a"], axis=1),
                           node("LogSoftmax", ["a"], ["y"])], {}),
+    "constants computed by other ops (onnx's reference folds them)": (
+        [node("Sqrt", ["v"], ["s"]), node("Expand", ["s", "shape"], ["e"]),
+         node("Mul", ["x", "e"], ["y"])],
+        {"v": np.abs(w(4, 1, 1)), "shape": i64(1, 4, 1, 1)}),
     "reductions": ([node("ReduceMean", ["x"], ["a"], axes=[2, 3]),
                     node("ReduceMax", ["x"], ["b"], axes=[2, 3]),
                     node("Add", ["a", "b"], ["y"])], {}),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
+import torch
 from onnx import TensorProto, helper, numpy_helper
 
 from explorer import zoo
@@ -45,6 +46,15 @@ def test_a_well_formed_file_opens(tmp_path):
     path = save(small_model(), tmp_path / "ok.onnx")
     assert zoo.get_info(path).input_shape == (3, 8, 8)
     assert list(dict(zoo.build(path).named_modules())) == ["", "conv", "relu"]
+
+
+def test_node_names_that_are_attribute_names_still_open(tmp_path):
+    nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="/forward/Conv", pads=[1] * 4),
+             helper.make_node("Relu", ["y"], ["a"], name="/training/Relu"),
+             helper.make_node("Relu", ["a"], ["z"], name="/onnx_nodes/Relu")]
+    model = zoo.build(save(small_model(nodes), tmp_path / "names.onnx"))
+    assert list(dict(model.named_children())) == ["forward_", "training_", "onnx_nodes_"]
+    assert model(torch.ones(1, 3, 8, 8)).shape == (1, 4, 8, 8)
 
 
 def test_a_truncated_file_is_one_line(tmp_path):

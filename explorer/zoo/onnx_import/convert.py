@@ -9,6 +9,7 @@ folding a block in the diagram takes its residual add with it."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -103,10 +104,16 @@ def _components(name: str) -> list[str]:
         if i and part.startswith(parts[i - 1] + "."):
             part = part[len(parts[i - 1]) + 1:]
         part = re.sub(r"[^0-9A-Za-z_]", "_", part) or "_"
-        if hasattr(nn.Module, part) or part in ("steps", "input_name", "output_names"):
-            part += "_"
+        while part in _taken() or part.startswith("onnx_constant_"):
+            part += "_"  # a module may not shadow an attribute (a node named "/forward")
         out.append(part)
     return out
+
+
+@functools.cache
+def _taken() -> frozenset[str]:
+    """Names a converted model or block already has (methods, its own attributes)."""
+    return frozenset(dir(OnnxModel()))
 
 
 def _base_name(node, folded: Folded) -> str | None:
