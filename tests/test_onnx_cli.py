@@ -35,6 +35,11 @@ def test_info_layer_shows_the_onnx_node(capsys):
     assert "kernel_size     3×3" in out
 
 
+def test_info_layer_names_the_onnx_node_of_a_join(capsys):
+    assert main(["info", RESNET50, "--layer", "add"]) == 0
+    assert "ONNX op         Sum (ai.onnx)" in capsys.readouterr().out
+
+
 def test_run_takes_an_image_through_it(tmp_path):
     image = next(p for p in sample_images() if p.suffix in (".jpg", ".png"))
     assert main(["run", SQUEEZENET, str(image), "-o", str(tmp_path),

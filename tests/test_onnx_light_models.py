@@ -93,6 +93,7 @@ def test_resnet50_shows_its_16_residual_joins():
     graph = trace_zoo(light("resnet50"))
     assert _joins(graph, "add", "residual") == 16
     assert graph.edge_counts()["residual"] == 16
+    assert graph.node("add")["file_node"].op_type == "Sum"  # the file's node, for the dock
 
 
 def test_densenet121_concatenates_once_per_dense_layer():

@@ -257,7 +257,9 @@ def layer_info(graph: LayerGraph, node: str, model: nn.Module | None = None,
         info.source = source_of(module)
         if kind == "module":
             info.tensors = _tensors(module)
-            info.file_node = file_node(module)
+            info.file_node = file_node_rows(getattr(module, "onnx_node", None))
+    if kind == "function":  # a functional op knows its file node from tracing
+        info.file_node = file_node_rows(data.get("file_node"))
     gated = node in graph.nx and any(k == "gate" for *_, k in graph.nx.in_edges(node, "kind"))
     info.operator = operator_named("se_gate") if gated else operator_for(info.type, attrs)
     if data.get("members"):
@@ -269,9 +271,9 @@ def layer_info(graph: LayerGraph, node: str, model: nn.Module | None = None,
     return info
 
 
-def file_node(module: nn.Module) -> dict[str, str]:
-    """The ONNX node a converted module came from (explorer.zoo.onnx_import), as rows."""
-    node = getattr(module, "onnx_node", None)
+def file_node_rows(node: Any) -> dict[str, str]:
+    """The ONNX node a converted layer or op came from (explorer.zoo.onnx_import), as
+    rows; {} for anything else."""
     if node is None:
         return {}
     rows = {"ONNX op": f"{node.op_type} ({node.domain})"}

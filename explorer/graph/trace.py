@@ -267,6 +267,10 @@ class _Recorder(TorchFunctionMode):
         self._add_node(node_id, inputs, path=node_id, op=op, kind="function", scope=scope,
                        params=0, trainable=0, attrs=_scalar_args(args, kwargs),
                        flops=self.flops() - before)
+        # a model converted from a file says which of the file's nodes this op came from
+        origin = getattr(owner, "file_node_now", None)
+        if origin is not None:
+            self.g.nodes[node_id]["file_node"] = origin
         self._set_outputs(node_id, outputs)
         return result
 

@@ -47,6 +47,7 @@ class Step:
     module: str | None  # a leaf module's path
     scope: str  # the block a functional op runs in ("" for the model itself)
     fn: Callable[..., Any] | None
+    info: OnnxNodeInfo | None = None  # a functional op's node (a module carries its own)
 
 
 class Block(nn.Module):
@@ -77,10 +78,10 @@ class OnnxModel(nn.Module):
             args = [env[n] if n else None for n in step.inputs]
             if step.module is not None:
                 out = self.get_submodule(step.module)(*args)
-            elif step.scope:
-                out = self.get_submodule(step.scope)(step.fn, *args)
             else:
-                out = step.fn(*args)
+                owner = self.get_submodule(step.scope) if step.scope else self
+                owner.file_node_now = step.info  # tracing notes which node an op is
+                out = owner(step.fn, *args) if step.scope else step.fn(*args)
             outs = out if isinstance(out, (tuple, list)) else (out,)
             for name, value in zip(step.outputs, outs):
                 if name:
@@ -301,7 +302,8 @@ def convert(path: Path, folded: Folded, input_name: str, outputs: list[str],
             root.onnx_nodes[module_path] = info
             op.module.onnx_node = info  # the inspector shows it beside the module
         root.steps.append(Step(inputs, tuple(proto.output), module_path,
-                               _scope(root, comps[:-1]), op.fn))
+                               _scope(root, comps[:-1]), op.fn,
+                               None if module_path else info))
     root.input_name = input_name
     root.output_names = tuple(outputs)
     return root
