@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from explorer import zoo
+from explorer.graph import FoldSpec, fold
 from explorer.graph.trace import trace, trace_zoo
 
 STRUCTURE = ("residual", "branch", "concat", "gate", "skip", "index")
@@ -62,6 +63,9 @@ def test_torch_names_give_the_zoo_hierarchy(tmp_path):
     assert {"layer1.0.conv1", "layer4.1.bn2", "fc"} <= set(graph.nodes())
     assert graph.node("layer1.0.add")["op"] == "add"  # inside its block, so it folds with it
     assert graph.modules["layer1.0"] == "Block"
+    view = fold(graph, FoldSpec(collapse=frozenset({"layer1.0"})))  # folds like the zoo's
+    assert "layer1.0" in view.nx and "layer1.0.conv1" not in view.nx
+    assert "layer1.0.add" not in view.nx  # the residual add folds with its block
     back = zoo.build(str(path))
     assert back.onnx_nodes["layer1.0.conv1"].op_type == "Conv"
     assert back.onnx_file["producer"].startswith("pytorch")
