@@ -53,6 +53,7 @@ class Events:
     image: Event = field(default_factory=Event)
     result: Event = field(default_factory=Event)
     history: Event = field(default_factory=Event)
+    flow: Event = field(default_factory=Event)  # a flow measurement, or None when it goes
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class ViewState:
         self.back: list[Place] = []
         self.forward: list[Place] = []
         self.arrangement = "auto"  # column, or encoder-decoder "u"; "auto" picks for the view
+        self.flow: Any = None  # analysis.flow results: the current model's first, then others
 
     # ------------------------------------------------------------------ the model
     @property
@@ -160,6 +162,7 @@ class ViewState:
         if not same:
             self.result = None
             self.arrangement = "auto"
+            self.flow = None
             if self.live is not None and self.live.key != self.key:
                 self.live = None
         # another model: its own search (the old query and count said nothing about it)
@@ -170,6 +173,7 @@ class ViewState:
         self.events.search.emit(self.search)
         self.events.result.emit(self.result)
         self.events.history.emit()
+        self.events.flow.emit(self.flow)
 
     def show_view(self, spec: FoldSpec, direction: str, view: LayerGraph, layout: Layout,
                   table: Any, came_from: Place | None = None) -> None:
@@ -212,6 +216,14 @@ class ViewState:
         self.live = live
         if self.weights != before:
             self.events.weights.emit(self.weights)
+            if self.flow is not None:  # measured with other weights
+                self.set_flow(None)
+
+    def set_flow(self, flow: Any) -> None:
+        """Gradient and activation flow measured for the current model (a tuple of
+        ``FlowResult``, the current model's first), or None."""
+        self.flow = flow
+        self.events.flow.emit(flow)
 
     # ------------------------------------------------------------------ selection, search
     def select(self, node: str | None) -> None:

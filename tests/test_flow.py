@@ -145,3 +145,12 @@ def test_the_command_line(tmp_path, capsys):
     assert main(["flow", "resnet152", "--batch", "64", "-o", str(tmp_path / "f.csv")]) == 2
     assert "a batch of" in capsys.readouterr().err
     assert not (tmp_path / "f.csv").exists()
+
+
+def test_the_papers_init_unless_zero_init_last_is_asked_for():
+    paper = flow_zoo("resnet20_cifar", SMALL)
+    assert paper.body_layers[-1].grad_rms > 0
+    zeroed = flow_zoo("resnet20_cifar", SMALL, zero_init_last=True)
+    assert zeroed.layer("layer1.0.conv2").grad_rms == 0  # its branch ends in a BN at zero
+    with pytest.raises(FlowError, match="layer3.2.conv2 has no gradient"):
+        zeroed.first_over_last()

@@ -126,8 +126,11 @@ class FlowResult:
         """Gradient RMS at the first convolution over that at the last (``body_layers``):
         above 1 the gradient grows toward the input (explodes), below 1 it shrinks."""
         weighted = self.body_layers
-        if len(weighted) < 2 or not weighted[-1].grad_rms:
-            raise FlowError(f"{self.model}: fewer than two weight layers with a gradient")
+        if len(weighted) < 2:
+            raise FlowError(f"{self.model}: fewer than two weight layers")
+        if not weighted[-1].grad_rms:
+            raise FlowError(f"{self.model}: {weighted[-1].name} has no gradient (a residual "
+                            f"branch that starts at zero gives its layers none)")
         return weighted[0].grad_rms / weighted[-1].grad_rms
 
     def as_dict(self) -> dict[str, Any]:
@@ -361,8 +364,16 @@ def flow_zoo(name: str, input_shape: tuple[int, ...] | None = None, *, batch: in
              mode: str = "train", labels: str = "random", seed: int = 0,
              budget: int | None = FLOW_MEMORY, **options: Any) -> FlowResult:
     """A zoo model (or a person's model file) freshly initialised from ``seed``, on random
-    inputs of ``input_shape`` (default: the model's own, ``batch`` of them)."""
+    inputs of ``input_shape`` (default: the model's own, ``batch`` of them).
+
+    The papers' initialisation: where a model offers ``zero_init_last`` (each residual
+    branch starting at zero, the zoo's default for bounded random outputs) it is off
+    unless asked for, since the claims measured here are about He et al.'s init; with it
+    on, every branch's convolutions get no gradient at all until that layer moves."""
     from .. import zoo
+
+    if any(o.name == "zero_init_last" for o in zoo.get_info(name).options):
+        options.setdefault("zero_init_last", False)
 
     if input_shape is None:
         input_shape = (batch, *zoo.input_shape(name, **options)[1:])
@@ -376,3 +387,17 @@ def flow_zoo(name: str, input_shape: tuple[int, ...] | None = None, *, batch: in
         model = zoo.build(name, **options)
     return flow(model, random_batch(input_shape, seed), name=name, mode=mode, labels=labels,
                 seed=seed, graph=graph, budget=budget)
+
+
+def box_values(result: FlowResult, view: LayerGraph) -> dict[str, float]:
+    """The gradient RMS of each box of a (folded) view: a weight layer's own, a folded
+    block's geometric mean over the weight layers inside it (a run ×N over all of its
+    blocks); boxes without a weight layer with a gradient are left out."""
+    grads = {r.name: r.grad_rms for r in result.layers if r.grad_rms}
+    out = {}
+    for n, d in view.nx.nodes(data=True):
+        members = d.get("members") or [n]
+        logs = [math.log(grads[m]) for m in members if m in grads]
+        if logs:
+            out[n] = math.exp(sum(logs) / len(logs))
+    return out

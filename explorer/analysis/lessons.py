@@ -7,7 +7,9 @@ same ``summarize`` every table uses and says whether the claim holds.
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -110,18 +112,45 @@ def _metric(name: str, graph, table) -> float:
     raise ValueError(f"unknown lesson metric {name!r}")
 
 
+# Flow metrics: one backward pass at the lesson's input (explorer.analysis.flow)
+FLOW_METRICS = {"grad_first_over_last": "gradient RMS, first conv / last conv"}
+
+
+@functools.lru_cache(maxsize=16)
+def _flow_figure(zoo_name: str, options: tuple, shape: tuple) -> float:
+    from .flow import flow_zoo
+
+    return flow_zoo(zoo_name, shape, **dict(options)).first_over_last()
+
+
+def flow_figure(spec: dict, lesson: Lesson) -> float:
+    shape = tuple(spec.get("input") or lesson.input or ())
+    return _flow_figure(spec["zoo"], tuple(sorted(spec.get("options", {}).items())),
+                        shape or None)
+
+
+def is_flow_lesson(lesson: Lesson) -> bool:
+    return any(m in FLOW_METRICS for m in lesson.expect)
+
+
 def evaluate(lesson: Lesson) -> Result:
     from .summary import summarize
 
     figures: dict[str, list[float]] = {m: [] for m in lesson.expect}
+    counted = [m for m in lesson.expect if m not in FLOW_METRICS]
     for spec in lesson.models:
-        graph = _graph(spec, lesson)
-        table = summarize(graph)
+        if counted:
+            graph = _graph(spec, lesson)
+            table = summarize(graph)
         for m in lesson.expect:
-            figures[m].append(_metric(m, graph, table))
+            figures[m].append(flow_figure(spec, lesson) if m in FLOW_METRICS
+                              else _metric(m, graph, table))
     checks = []
     for m, exp in lesson.expect.items():
         got = figures[m]
+        if m in FLOW_METRICS:
+            checks.extend(_orders_checks(m, exp, got, [s["label"] for s in lesson.models]))
+            continue
         if "values" in exp:
             ok = [int(v) for v in got] == [int(v) for v in exp["values"]]
             checks.append((m, ok, f"{m}: {fmt_list(got)} (expected {fmt_list(exp['values'])})"))
@@ -131,6 +160,32 @@ def evaluate(lesson: Lesson) -> Result:
             ok = abs(ratio - exp["ratio"]) <= tol
             checks.append((m, ok, f"{m} ratio {ratio:.4f} (expected {exp['ratio']} ± {tol})"))
     return Result(lesson, [s["label"] for s in lesson.models], figures, checks)
+
+
+def _orders_checks(metric: str, exp: dict, got: list[float],
+                   labels: list[str]) -> list[tuple[str, bool, str]]:
+    """Checks in orders of magnitude (log10): each model's figure within its range, and
+    the first model's over the second's (``orders_apart``) within its range."""
+    logs = [math.log10(v) if v > 0 else -math.inf for v in got]
+    shown = ", ".join(f"{label} {fmt_value(metric, v)}" for label, v in zip(labels, got))
+    checks = []
+    for (lo, hi), label, value in zip(exp.get("log10", []), labels, logs):
+        ok = lo <= value <= hi
+        checks.append((metric, ok, f"{FLOW_METRICS[metric]} of {label}: 10^{value:.1f} "
+                                   f"(expected 10^{lo:g} to 10^{hi:g})"))
+    if "orders_apart" in exp:
+        lo, hi = exp["orders_apart"]
+        apart = logs[0] - logs[1]
+        ok = lo <= apart <= hi
+        checks.append((metric, ok, f"{FLOW_METRICS[metric]}: {shown}; {labels[0]} over "
+                                   f"{labels[1]} {apart:+.1f} orders of magnitude "
+                                   f"(expected {lo:+g} to {hi:+g})"))
+    return checks
+
+
+def fmt_value(metric: str, value: float) -> str:
+    """One figure as a person reads it: counts with separators, flow ratios as 1.2e+03."""
+    return f"{value:.2g}" if metric in FLOW_METRICS else f"{int(value):,}"
 
 
 def fmt_list(values) -> str:

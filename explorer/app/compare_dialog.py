@@ -101,21 +101,25 @@ class LessonsDialog(QDialog):
         self.list.setCurrentRow(0)
 
     def show_lesson(self, row: int) -> None:
-        from ..analysis.lessons import evaluate
+        from ..analysis.lessons import evaluate, is_flow_lesson
 
         lesson = self.lessons[row]
         self.text.setHtml(f"<h3>{escape(lesson.title)}</h3><p>{escape(lesson.claim)}</p>"
                           "<p><i>computing…</i></p>")
         self.open_button.setEnabled(all("zoo" in m for m in lesson.models[:2]))
+        self.open_button.setText("Show their gradient flow" if is_flow_lesson(lesson)
+                                 else "Compare these models")
         self.runner.submit(lambda progress: evaluate(lesson))
 
     def _done(self, generation, result, note) -> None:
         if result is None or not self.runner.is_current(generation):
             return
+        from ..analysis.lessons import fmt_value
+
         lesson = result.lesson
         rows = "".join(
             f"<tr><td>{escape(metric)}</td><td>{escape(label)}</td>"
-            f"<td align=right>{int(v):,}</td></tr>"
+            f"<td align=right>{fmt_value(metric, v)}</td></tr>"
             for metric, values in result.figures.items()
             for label, v in zip(result.labels, values))
         checks = "".join(f"<li>{'✔' if ok else '✘'} {escape(text)}</li>"
@@ -126,11 +130,17 @@ class LessonsDialog(QDialog):
 
     def _compare(self) -> None:
         """The lesson's two models in the compare window, its claim above them."""
+        from ..analysis.lessons import is_flow_lesson
         from ..diffstate import model_text
 
         lesson = self.lessons[self.list.currentRow()]
-        a, b = (model_text(m["zoo"], m.get("options", {})) for m in lesson.models[:2])
         window = self.parent()
+        if is_flow_lesson(lesson) and hasattr(window, "flow"):  # the Flow dock, both drawn
+            first, second = lesson.models[:2]
+            window.flow.open_pair(first["zoo"], second["zoo"], first.get("options", {}))
+            self.accept()
+            return
+        a, b = (model_text(m["zoo"], m.get("options", {})) for m in lesson.models[:2])
         if hasattr(window, "open_compare"):
             window.open_compare(a, b, f"{lesson.title}: {lesson.claim}")
             self.accept()

@@ -77,3 +77,9 @@ class TrainedModel:
 class TrainingDone:
     models: tuple[TrainedModel, ...]  # the current model first
     folder: str
+
+
+@dataclass(frozen=True)
+class FlowReady:
+    key: Any  # the ModelKey measured
+    results: tuple  # analysis.flow.FlowResult: the current model's first, then the overlay

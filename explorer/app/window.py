@@ -80,6 +80,9 @@ class MainWindow(FilesMixin, QMainWindow):
         from .training.controller import TrainingController
 
         self.training = TrainingController(self)  # Model ▸ Train…, its dock, the Draw panel
+        from .flow.controller import FlowController
+
+        self.flow = FlowController(self)  # the Flow dock, the diagram coloured by gradient
         self._build_toolbar()
         self._fill_menus()
         self.menuBar().setEnabled(True)

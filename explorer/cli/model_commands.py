@@ -171,7 +171,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
-    from ..analysis.lessons import evaluate, get_lesson, load_lessons
+    from ..analysis.lessons import evaluate, fmt_value, get_lesson, load_lessons
 
     if not args.id:
         for lesson in load_lessons():
@@ -185,7 +185,7 @@ def cmd_lessons(args: argparse.Namespace) -> int:
     print(f"{lesson.title}\n\n{lesson.claim}\n")
     for metric, values in result.figures.items():
         for label, value in zip(result.labels, values):
-            print(f"  {metric:<16} {label:<34} {int(value):>16,}")
+            print(f"  {metric:<16} {label:<34} {fmt_value(metric, value):>16}")
     print()
     for _, ok, text in result.checks:
         print(f"  {'holds' if ok else 'FAILS'}: {text}")
