@@ -115,6 +115,7 @@ else:
     print(json.dumps(["no error", ""]))
 """
 ZOO, TRACE = "explorer.zoo.registry.ZooError", "explorer.graph.trace.TraceError"
+WEIGHTS = "explorer.inference.weights.WeightsError"
 API = [  # (id, call, the error class, a regex its message matches)
     ("build(123)", "zoo.build(123)", ZOO, r"named by a string.*not int 123"),
     ("build(None)", "zoo.build(None)", ZOO, r"not NoneType None"),
@@ -130,6 +131,10 @@ API = [  # (id, call, the error class, a regex its message matches)
     ("returns a dict of text", "trace(Returns({'out': 'x'}), (1, 1, 4, 4))", TRACE,
      r"dict with no tensor"),
     ("returns an int", "trace(Returns(3), (1, 1, 4, 4))", TRACE, r"returned an int"),
+    ("weights from a number", "from explorer.inference.weights import load_weights; "
+     "load_weights(zoo.build('lenet5'), 123)", WEIGHTS, r"named by a path, not int"),
+    ("weights from a FIFO", "from explorer.inference.weights import load_weights; "
+     "load_weights(zoo.build('lenet5'), 'fifo.pth')", WEIGHTS, r"named pipe"),
     ("returns a generator", "trace(Returns(lambda: (i for i in range(2))), (1, 1, 4, 4))",
      TRACE, r"returned a generator"),
 ]

@@ -8,6 +8,7 @@ infinite weights load, but the report carries a warning the caller must show."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import warnings
 import zipfile
@@ -75,6 +76,9 @@ class WeightsReport:
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    if not isinstance(path, (str, os.PathLike)):
+        raise WeightsError(f"weights are read from a file, named by a path, not "
+                           f"{type(path).__name__} {str(path)[:60]!r}")
     path = Path(path)
     problem = file_problem(path, "a weights file")
     if problem:
