@@ -195,3 +195,18 @@ def test_docks_added_by_other_parts_join_the_plan(qtbot, monkeypatch, tmp_path):
     assert w.docks["draw"].isHidden() and share(w) >= 0.5
     assert w.dockWidgetArea(w.docks["training"]) == Qt.BottomDockWidgetArea
     close(w)
+
+
+def test_an_image_in_a_small_window_keeps_the_window_small(qtbot, monkeypatch, tmp_path):
+    """Was (1024x640 under Xvfb): the Image dock's content, a tab of the side column,
+    grew the window to 663 px tall once an image ran."""
+    from apphelpers import gradient_png
+
+    w = lifetime(qtbot, monkeypatch, tmp_path / "settings.ini", (1024, 640), "resnet18")
+    with qtbot.waitSignal(w.inference.ran, timeout=TIMEOUT):
+        w.inference.open_image(str(gradient_png(tmp_path / "g.png", 451, 300)))
+    qtbot.waitUntil(w.docks["image"].isVisible)
+    qtbot.wait(100)
+    assert w.minimumSizeHint().height() <= 640 and w.height() == 640
+    assert share(w) >= 0.5
+    close(w)

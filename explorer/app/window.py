@@ -142,6 +142,8 @@ class MainWindow(FilesMixin, QMainWindow):
                 ("features", "Feature maps", self.inference.features)):
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{key}")
+            if key == "image":  # scrolls in a short dock rather than growing the window
+                widget = _scrolling(widget)
             dock.setWidget(widget)
             self.addDockWidget(Qt.LeftDockWidgetArea, dock)
             self.docks[key] = dock
@@ -461,3 +463,16 @@ class MainWindow(FilesMixin, QMainWindow):
                            self.training.runner.pool):
                 worker.stop()  # idle threads end with the window
         super().closeEvent(event)
+
+
+def _scrolling(widget):
+    """``widget`` in a vertical scroll area: at 1024x640 the Image dock's content (banner,
+    picture, top-5, Grad-CAM) grew the window past the screen's height."""
+    from PySide6.QtWidgets import QFrame, QScrollArea
+
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    return area
