@@ -39,3 +39,13 @@ def test_train_bench_runs_and_prints_its_table():
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
     assert len(rows) == 1 + 1 and "| lenet5 | cpu | 64 |" in rows[1]
+
+
+def test_inference_bench_runs_and_prints_its_table():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "inference_bench.py"), "--repeat", "1",
+         "--models", "lenet5", "--devices", "cpu"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + 1 and rows[1].startswith("| lenet5 | 1x1x32x32 | cpu |")
+    assert "| hooks |" in rows[1]

@@ -30,6 +30,9 @@ def merge_reshape_chains(g: nx.DiGraph) -> None:
             continue
         first["op"] = "channel_shuffle" if shuffles else ops[-1]
         first["raw"] = chain[-1]  # whose output this node shows, for activation capture
+        first.pop("seen_at", None)  # where capture can see it: where the chain's end is seen
+        if "seen_at" in last:
+            first["seen_at"] = last["seen_at"]
         first["attrs"] = {"ops": " → ".join(ops), **(last["attrs"] or {})}
         first["out_shape"], first["out_shapes"] = last["out_shape"], last["out_shapes"]
         for succ in list(g.successors(chain[-1])):

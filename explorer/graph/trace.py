@@ -17,13 +17,14 @@ import copy
 import threading
 import warnings
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
-from torch.utils._pytree import tree_flatten
+from torch.utils._pytree import tree_flatten, tree_unflatten
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..limits import input_shape_problem
@@ -110,6 +111,37 @@ def _shape(t: torch.Tensor) -> tuple[int, ...]:
     return tuple(int(s) for s in t.shape)
 
 
+@dataclass(frozen=True)
+class Replay:
+    """A functional op as it was called: ``func`` and its flattened arguments, where a
+    tensor argument is ``Replay.Input(node)``, the output of that node."""
+
+    @dataclass(frozen=True)
+    class Input:
+        node: str
+
+    func: Any
+    args: tuple
+    spec: Any  # the pytree spec of (args, kwargs)
+    in_place: bool  # it writes into its first tensor argument
+
+    def inputs(self) -> list[str]:
+        return [a.node for a in self.args if isinstance(a, Replay.Input)]
+
+    def run(self, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The op on ``tensors`` (node -> its output); in-place ops act on a copy."""
+        leaves, copied = [], False
+        for a in self.args:
+            if isinstance(a, Replay.Input):
+                t = tensors[a.node]
+                if self.in_place and not copied:
+                    t, copied = t.clone(), True
+                a = t
+            leaves.append(a)
+        args, kwargs = tree_unflatten(leaves, self.spec)
+        return _tensors(self.func(*args, **kwargs))[0]
+
+
 class _Recorder(TorchFunctionMode):
     """Records the graph of one forward pass. With ``capture`` (node ids, or "all") it also
     keeps those nodes' output tensors, up to ``budget`` bytes: this is how activations are
@@ -138,6 +170,10 @@ class _Recorder(TorchFunctionMode):
         self.pending: dict[int, list[torch.Tensor]] = {}
         self.flop_counter = FlopCounterMode(display=False) if count_flops else None
         self.flops_at: dict[int, int] = {}
+        # Where a container module's hooks see a node's tensor: node -> (path, call,
+        # "in"/"out", index among the flattened tensors); the first place wins.
+        self.seen_at: dict[str, tuple[str, int, str, int]] = {}
+        self.container_calls: dict[nn.Module, int] = {}
 
     # -- bookkeeping ------------------------------------------------------------------
     def _unique(self, base: str) -> str:
@@ -215,9 +251,20 @@ class _Recorder(TorchFunctionMode):
             self.g.nodes[name]["out_shapes"] = [_shape(t)]
 
     # -- module hooks -------------------------------------------------------------------
+    def _see(self, module: nn.Module, where: str, tensors: list[torch.Tensor]) -> None:
+        """Note which nodes' tensors a container's hooks see (capture uses them instead of
+        the function mode)."""
+        call = self.container_calls.get(module, 0)
+        for i, t in enumerate(tensors):
+            src = self.source(t)
+            if src is not None and src[1] == 0 and src[0] not in self.seen_at:
+                self.seen_at[src[0]] = (self.names[module], call, where, i)
+
     def pre_hook(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
         self.last = f"module {self.names.get(module, '?')} ({type(module).__name__})"
         self.stack.append(module)
+        if module not in self.leaves:
+            self._see(module, "in", _tensors((args, kwargs)))
         if module in self.leaves and self.leaf_depth == 0:
             self.pending[id(module)] = _tensors((args, kwargs))
             self.flops_at[id(module)] = self.flops()
@@ -227,6 +274,8 @@ class _Recorder(TorchFunctionMode):
     def post_hook(self, module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
         self.stack.pop()
         if module not in self.leaves:
+            self._see(module, "out", _tensors(output))
+            self.container_calls[module] = self.container_calls.get(module, 0) + 1
             return
         self.leaf_depth -= 1
         if self.leaf_depth:
@@ -271,8 +320,29 @@ class _Recorder(TorchFunctionMode):
         origin = getattr(owner, "file_node_now", None)
         if origin is not None:
             self.g.nodes[node_id]["file_node"] = origin
+        if self.capture is None:
+            self._note_replay(node_id, func, args, kwargs, outputs)
         self._set_outputs(node_id, outputs)
         return result
+
+    def _note_replay(self, node_id: str, func, args: tuple, kwargs: dict,
+                     outputs: list[torch.Tensor]) -> None:
+        """How to compute this op again from its input nodes' tensors: capture replays a
+        cheap op no module hook sees (a join inside a block) instead of running the whole
+        pass under this mode. Not where an input tensor is not a node's first output."""
+        leaves, spec = tree_flatten((args, kwargs))
+        template = []
+        in_place = False  # it handed back an input (out += x, relu(x, inplace=True))
+        for leaf in leaves:
+            if isinstance(leaf, torch.Tensor):
+                in_place = in_place or any(leaf is t for t in outputs)
+                src = self.source(leaf)
+                if src is None or src[1] != 0:
+                    return
+                template.append(Replay.Input(src[0]))
+            else:
+                template.append(leaf)
+        self.g.nodes[node_id]["replay"] = Replay(func, tuple(template), spec, in_place)
 
 
 def record(model: nn.Module, x: torch.Tensor, capture: set[str] | str,
@@ -334,6 +404,8 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = Non
         for h in handles:
             h.remove()
     graph = nx.DiGraph(rec.g)
+    for node, place in rec.seen_at.items():  # before merging: a chain's output is its raw
+        graph.nodes[node]["seen_at"] = place
     merge_reshape_chains(graph)
     classify_edges(graph)
     modules = {n: type(m).__name__ for m, n in rec.names.items() if n}

@@ -4,10 +4,13 @@ Node ids are the traced graph's, so a feature map can be asked for any node the 
 shows, functional ones included (the output of a residual ``add`` or a dense ``cat``).
 
 Cost is kept close to a plain forward pass:
-- leaf modules are captured with plain forward hooks;
-- a functional node is captured as the input of the leaf module that consumes it, seen
-  in that module's pre-hook; only when no leaf consumes it does the pass run under the
-  tracer's function mode (``record``);
+- every node is seen from module hooks where the trace found one that sees its tensor: a
+  leaf module's output (forward hook); a functional node as the input of the leaf module
+  that consumes it (pre-hook), or else as a container module's input or output (an SE
+  block returns its ``mul``, a ShuffleNet unit its channel shuffle, a GoogLeNet
+  ``BasicConv2d`` its functional ReLU, the model its final ``interpolate``);
+- only a node no hook sees makes the pass run under the tracer's function mode
+  (``record``), which costs Python work for every op;
 - a tensor is copied only when the graph says a later in-place op overwrites it
   (``ReLU(inplace=True)``, ``out += identity``); others are kept as they are;
 - tensors stay on the device until asked for, then move to the CPU once;
@@ -25,59 +28,13 @@ import torch
 from torch import nn
 
 from ..graph.layergraph import LayerGraph
-from ..graph.trace import record
+from ..graph.trace import _tensors, record
+from .capture_plan import CaptureError, CapturePlan, plan_capture  # noqa: F401  (re-exported)
 from .devices import tune_cpu_allocator
 from .limits import MEMORY_BUDGET
 from .precision import float32_math
 
 DEFAULT_BUDGET_MB = MEMORY_BUDGET / 2**20
-
-
-class CaptureError(KeyError):
-    """A requested node is not in the model's graph."""
-
-
-@dataclass
-class _Plan:
-    module_outputs: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
-    module_inputs: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
-    recorded: set[str] = field(default_factory=set)  # need the function mode
-    copy: set[str] = field(default_factory=set)  # overwritten in place later
-
-
-def _call_index(node_id: str) -> int:
-    last = node_id.rsplit(".", 1)[-1]
-    return int(last.rsplit(":", 1)[1]) if ":" in last else 0
-
-
-def plan_capture(graph: LayerGraph, nodes: Iterable[str]) -> _Plan:
-    g = graph.nx
-    plan = _Plan()
-    overwritten = {d["inplace_of"] for _, d in g.nodes(data=True) if "inplace_of" in d}
-    for n in nodes:
-        if n not in g:
-            raise CaptureError(f"no node {n!r} in the graph of {graph.model}")
-        d = g.nodes[n]
-        if d["kind"] in ("input", "output"):
-            continue
-        raw = d.get("raw", n)
-        if raw != n:  # a merged reshape chain: its output is its last op's
-            plan.recorded.add(n)
-            continue
-        if n in overwritten:
-            plan.copy.add(n)
-        if d["kind"] == "module":
-            plan.module_outputs.setdefault(d["path"], []).append((_call_index(n), n))
-            continue
-        consumers = [(v, e) for v, e in ((v, g.edges[n, v]) for v in g.successors(n))
-                     if g.nodes[v]["kind"] == "module"]
-        if consumers:
-            v, e = consumers[0]
-            plan.module_inputs.setdefault(g.nodes[v]["path"], []).append(
-                (_call_index(v), e["arg_index"], n))
-        else:
-            plan.recorded.add(n)
-    return plan
 
 
 @dataclass
@@ -135,9 +92,10 @@ def capture(model: nn.Module, x: torch.Tensor, graph: LayerGraph,
     start = time.perf_counter()
     with float32_math(tf32):
         if plan.recorded:  # some node needs the function mode: record the whole pass
-            output, tensors, over = record(model, x, set(nodes), budget)
+            output, tensors, over = _recorded_forward(model, x, graph, nodes, budget)
         else:
             output, tensors, over = _hooked_forward(model, x, plan, budget)
+            _replay(plan, x, tensors, over, budget)
         if x.device.type == "cuda":
             torch.cuda.synchronize(x.device)
     seconds = time.perf_counter() - start
@@ -149,11 +107,49 @@ def capture(model: nn.Module, x: torch.Tensor, graph: LayerGraph,
     return Capture(output, tensors, over, x.device, seconds, aliases, _recompute=recompute)
 
 
-def _hooked_forward(model: nn.Module, x: torch.Tensor, plan: _Plan, budget: int | None):
+def _replay(plan: CapturePlan, x: torch.Tensor, tensors: dict[str, torch.Tensor],
+            over: list[str], budget: int | None) -> None:
+    """Compute the planned replays from the kept tensors, then drop the helpers."""
+    used = sum(t.numel() * t.element_size() for t in tensors.values())
+    for node, replay, names in plan.replays:
+        try:
+            given = {i: x if n == "input" else tensors[n] for i, n in names.items()}
+        except KeyError:  # an input over the budget: recomputed when asked for
+            over.append(node)
+            continue
+        t = replay.run(given)
+        size = t.numel() * t.element_size()
+        if budget is not None and used + size > budget:
+            over.append(node)
+            continue
+        tensors[node] = t
+        used += size
+    for helper in plan.helpers:
+        tensors.pop(helper, None)
+    over[:] = [n for n in over if n not in plan.helpers]
+
+
+def _recorded_forward(model: nn.Module, x: torch.Tensor, graph: LayerGraph,
+                      nodes: list[str], budget: int | None):
+    """The whole pass under the function mode, which names nodes as the trace did before
+    merging reshape chains: a merged node is kept as its chain's last op (``raw``)."""
+    raw = {graph.nx.nodes[n].get("raw", n): n for n in nodes}
+    output, kept, over = record(model, x, set(raw), budget)
+    return output, {raw[k]: t for k, t in kept.items()}, [raw[k] for k in over]
+
+
+def _flat(args: tuple, kwargs: dict) -> tuple | list:
+    """The tensors among a hook's arguments, flattened as the trace flattened them."""
+    if not kwargs and all(isinstance(a, torch.Tensor) for a in args):
+        return args
+    return _tensors((args, kwargs))
+
+
+def _hooked_forward(model: nn.Module, x: torch.Tensor, plan: CapturePlan,
+                    budget: int | None):
     tensors: dict[str, torch.Tensor] = {}
     over: list[str] = []
     used = [0]
-    calls: dict[str, int] = {}
 
     def keep(node: str, t: torch.Tensor) -> None:
         size = t.numel() * t.element_size()
@@ -163,35 +159,34 @@ def _hooked_forward(model: nn.Module, x: torch.Tensor, plan: _Plan, budget: int 
         tensors[node] = t.detach().clone() if node in plan.copy else t.detach()
         used[0] += size
 
-    def pre(path: str):
-        wanted = plan.module_inputs.get(path, [])
+    def hooks(wanted: list[tuple[int, str, int, str]]):
+        calls = [0]  # this module's calls so far (a module called twice: ``relu:1``)
+        inputs = [(c, i, n) for c, where, i, n in wanted if where == "in"]
+        outputs = [(c, i, n) for c, where, i, n in wanted if where == "out"]
 
-        def hook(module, args):
-            call = calls.get(path, 0)
-            for idx, arg_index, node in wanted:
-                if idx == call:
-                    flat = [a for a in args if isinstance(a, torch.Tensor)]
-                    keep(node, flat[arg_index])
-        return hook
+        def pre(module, args, kwargs):
+            call = calls[0]
+            for c, i, node in inputs:
+                if c == call:
+                    keep(node, _flat(args, kwargs)[i])
 
-    def post(path: str):
-        wanted = plan.module_outputs.get(path, [])
-
-        def hook(module, args, output):
-            call = calls.get(path, 0)
-            calls[path] = call + 1
-            for idx, node in wanted:
-                if idx == call:
-                    keep(node, output if isinstance(output, torch.Tensor) else output[0])
-        return hook
+        def post(module, args, kwargs, output):
+            call = calls[0]
+            calls[0] = call + 1
+            for c, i, node in outputs:
+                if c == call:
+                    keep(node, output if isinstance(output, torch.Tensor) and i == 0
+                         else _tensors(output)[i])
+        return (pre if inputs else None), post
 
     handles = []
     modules = dict(model.named_modules())
-    for path in set(plan.module_outputs) | set(plan.module_inputs):
+    for path, wanted in plan.seen.items():
+        pre, post = hooks(wanted)
         m = modules[path]
-        if path in plan.module_inputs:
-            handles.append(m.register_forward_pre_hook(pre(path)))
-        handles.append(m.register_forward_hook(post(path)))
+        if pre is not None:
+            handles.append(m.register_forward_pre_hook(pre, with_kwargs=True))
+        handles.append(m.register_forward_hook(post, with_kwargs=True))
     try:
         output = model(x)
     finally:
