@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT    := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends
 
-.PHONY: setup system run test test-fast bench lint clean
+.PHONY: setup system run test test-fast test-gpu gpu-check bench lint clean
 
 setup: system $(STAMP)
 
@@ -49,6 +49,18 @@ test: setup
 
 test-fast: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow"
+
+# On a machine with an NVIDIA GPU and torch with CUDA, no Qt needed (no setup: that
+# would install the CPU build). $(GPU_PYTHON) needs torch, numpy, Pillow, networkx, pytest.
+GPU_PYTHON ?= python3
+GPU_TESTS  := tests/test_cuda.py tests/test_inference.py tests/test_precision.py \
+              tests/test_device_failures.py tests/test_capture_paths.py
+test-gpu:
+	$(GPU_PYTHON) -m pytest -q -p no:pytest-qt -p no:cacheprovider $(GPU_TESTS)
+
+# Everything a GPU session checks, in one command: the tests, then the report.
+gpu-check: test-gpu
+	$(GPU_PYTHON) benchmarks/gpu_report.py --models all
 
 bench: setup
 	$(PY) -m pip install -q fvcore
