@@ -236,3 +236,19 @@ def test_weights_become_parameters_the_inspector_sees(tmp_path):
     info = next(iter(module.onnx_nodes.values()))
     assert info.op_type == "Conv" and info.domain == "ai.onnx"
     assert info.attributes["auto_pad"] == "SAME_UPPER"
+
+
+def test_gradients_flow_through_in_place_activations(tmp_path):
+    """Grad-CAM's backward pass: a ReLU works in place only where the op before it does
+    not need its own output for the gradient (after a convolution, not a sigmoid)."""
+    from explorer.inference.predictions import grad_cam
+
+    nodes = [node("Conv", "xw", ["c"], pads=[1, 1, 1, 1]), node("Relu", ["c"], ["r"]),
+             node("Sigmoid", ["r"], ["s"]), node("Relu", ["s"], ["t"]),
+             node("GlobalAveragePool", ["t"], ["g"]), node("Flatten", ["g"], ["y"])]
+    module = check(tmp_path, nodes, {"w": w(6, 4, 3, 3)})
+    relus = [m for m in module.modules() if isinstance(m, torch.nn.ReLU)]
+    assert [r.inplace for r in relus] == [True, False]
+    conv = next(n for n, m in module.named_modules() if isinstance(m, torch.nn.Conv2d))
+    cam, cls = grad_cam(module, torch.randn(X), conv, None)
+    assert cam.shape == X[2:] and 0 <= cls < 6

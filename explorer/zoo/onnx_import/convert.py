@@ -28,6 +28,9 @@ from .reading import fail
 _VERSION = re.compile(r"_\d+$")
 _PARAM_SUFFIX = re.compile(r"([._/](w|b|s|weight|bias|scale|mean|var|rm|riv))$")
 _MEANINGLESS = re.compile(r"^([a-zA-Z]?\d+|.*::.*|onnx_.*|)$")
+# ops whose gradient does not read their own output: an in-place ReLU may follow them
+_OVERWRITABLE = {"Conv", "ConvTranspose", "BatchNormalization", "Add", "Sub", "Mul", "Sum",
+                 "Gemm", "MatMul", "Concat"}
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,9 @@ def convert(path: Path, folded: Folded, input_name: str, outputs: list[str],
     # so an op may work in place only on a value nothing else sees
     consumed = Counter(n for proto in nodes for n in proto.input if n)
     consumed.update([*outputs, input_name, *folded.constants])
+    # an output whose op's backward pass reads it (a sigmoid's) is never overwritten
+    kept = frozenset(o for proto in nodes if proto.op_type not in _OVERWRITABLE
+                     for o in proto.output)
     for proto, node_attrs in zip(nodes, attrs):
         handler = HANDLERS.get(proto.op_type)
         if handler is None:
@@ -270,7 +276,7 @@ def convert(path: Path, folded: Folded, input_name: str, outputs: list[str],
             converted.append(None)
             continue
         node = Node(proto, node_attrs, folded.constants, folded.shapes, folded.opset, meta,
-                    consumed)
+                    consumed, kept)
         try:
             converted.append(handler(node))
         except Unsupported as exc:

@@ -45,6 +45,7 @@ class Node:
     opset: int
     meta: bool
     consumed: Counter = field(default_factory=Counter)  # value name -> its readers
+    kept: frozenset[str] = frozenset()  # values no op may overwrite (a gradient reads them)
 
     def used(self, i: int) -> bool:
         return i < len(self.proto.output) and self.consumed[self.proto.output[i]] > 0
@@ -52,7 +53,7 @@ class Node:
     def sole_reader(self) -> bool:
         """Nothing else reads this node's input: it may be overwritten (an in-place
         activation, as the zoo's own models use, which tracing on meta runs fast)."""
-        return self.consumed[self.name(0)] == 1
+        return self.consumed[self.name(0)] == 1 and self.name(0) not in self.kept
 
     @property
     def op(self) -> str:
