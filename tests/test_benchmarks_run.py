@@ -79,3 +79,12 @@ def test_gpu_report_rows_on_a_faked_gpu(monkeypatch):
     assert float(cells[2]) == 0.0 and cells[-1] == "3" and len(cells) == 12
     unet = gpu_report.report("unet_padded", full=False, repeat=1).strip("| ").split(" | ")
     assert unet[4] == "mask same" and unet[7] == ""  # no Grad-CAM for segmentation
+
+
+def test_flow_bench_runs_and_prints_its_table():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "flow_bench.py"), "--repeat", "1",
+         "--cases", "resnet20_cifar@2,3,32,32"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert len(rows) == 2 and rows[1].startswith("| resnet20_cifar | 2x3x32x32 |")
