@@ -154,3 +154,11 @@ def test_the_papers_init_unless_zero_init_last_is_asked_for():
     assert zeroed.layer("layer1.0.conv2").grad_rms == 0  # its branch ends in a BN at zero
     with pytest.raises(FlowError, match="layer3.2.conv2 has no gradient"):
         zeroed.first_over_last()
+
+
+def test_an_overflowing_pass_is_one_clear_message():
+    model = nn.Sequential(nn.Linear(4, 3))
+    with torch.no_grad():
+        model[0].weight.fill_(1e38)
+    with pytest.raises(FlowError, match="the loss is nan in train mode.*overflowed"):
+        flow(model, torch.full((2, 4), 1e38), name="huge")

@@ -294,6 +294,10 @@ def flow(model: nn.Module, x: torch.Tensor, *, name: str | None = None, mode: st
             params = list(weights.values())
             if not loss.requires_grad:
                 raise FlowError(f"{name}: the loss does not depend on any trainable weight")
+            if not torch.isfinite(loss):
+                raise FlowError(f"{name}: the loss is {float(loss.detach())} in {mode} mode: "
+                                f"the activations overflowed (an untrained network in eval "
+                                f"mode uses BN's default statistics); try train mode")
             grads = torch.autograd.grad(loss, params, allow_unused=True)
     finally:
         model.train(was_training)
