@@ -230,11 +230,15 @@ class PreActBottleneck(_Block):
         return self._pre(self.conv3(self.relu(self.bn3(out))), x, pre)
 
 
-def zero_init_residuals(model: nn.Module) -> None:
-    """Zero the last layer of every residual branch in ``model``: each block starts as its
-    shortcut (timm's ``zero_init_last``; see the module's docstring for why)."""
+def init_weights(model: nn.Module, zero_init_last: bool = True) -> None:
+    """Kaiming-normal convolutions (fan out), as torchvision; with ``zero_init_last`` the
+    last layer of every residual branch zero, so each block starts as its shortcut
+    (timm's ``zero_init_last``; see the module's docstring for why)."""
     for m in model.modules():
-        if isinstance(m, _Block) and m.residual:
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+    for m in model.modules():
+        if zero_init_last and isinstance(m, _Block) and m.residual:
             nn.init.zeros_(m.last_layer().weight)
 
 
@@ -271,11 +275,7 @@ class ResNet(nn.Module):
             self.relu_final = nn.ReLU(inplace=True)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(width, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-        if zero_init_last and not plain:
-            zero_init_residuals(self)
+        init_weights(self, zero_init_last)
 
     def _make_layer(self, planes: int, blocks: int, stride: int = 1,
                     dilate: bool = False) -> nn.Sequential:

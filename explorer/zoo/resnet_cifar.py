@@ -30,9 +30,9 @@ from .resnet import (
     PreActBasicBlock,
     PreActBottleneck,
     conv3x3,
+    init_weights,
     make_shortcut,
     zero_init_option,
-    zero_init_residuals,
 )
 
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
@@ -78,11 +78,7 @@ class CifarResNet(nn.Module):
             self.relu_final = nn.ReLU(inplace=True)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(width, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-        if zero_init_last and not plain:  # bounded random-init outputs (see resnet.py)
-            zero_init_residuals(self)
+        init_weights(self, zero_init_last)  # bounded random-init outputs (see resnet.py)
 
     def _make_layer(self, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
         out = planes * self._block.expansion
