@@ -25,6 +25,23 @@ MIN_OVERVIEW = 0.05  # below, boxes are specks: the overview shows a stretch ins
 MIN_SCALE, MAX_SCALE = 0.02, 8.0
 
 
+def whole_boxes(lay, top: float, height: float, give: float = 0.15) -> tuple[float, float]:
+    """The stretch (top, height) of a top-to-bottom layout to show from ``top``: moved up
+    to the top of a box the edge would cut, and up to ``give`` taller so that a box cut
+    at the bottom is whole (Inception v3 opened with its first module's join cut off,
+    ShuffleNet v1 with a box cut at the top)."""
+    if lay is None:
+        return top, height
+    pad = 8.0
+    while cut := [b.y - pad for b in lay.boxes.values() if b.y - pad < top < b.y + b.h]:
+        top = min(cut)  # boxes side by side: up to the highest one the edge would cut
+    bottom = top + height
+    cut = [b.y + b.h + pad for b in lay.boxes.values() if b.y < bottom < b.y + b.h]
+    if cut and max(cut) - top <= height * (1 + give):
+        return top, max(cut) - top
+    return top, height
+
+
 class GraphView(QGraphicsView):
     nodeSelected = Signal(str)
     nodeActivated = Signal(str)  # double-click: fold or unfold
@@ -86,7 +103,12 @@ class GraphView(QGraphicsView):
         if lay is not None and lay.direction == "LR":
             self.centerOn((along or rect.left()) + seen.width() / 2, rect.center().y())
         else:
-            self.centerOn(rect.center().x(), (along or rect.top()) + seen.height() / 2)
+            top, height = whole_boxes(lay, along or rect.top(), seen.height())
+            if height > seen.height():  # a little tighter: the box at the bottom whole
+                self.set_zoom(seen.height() / height)
+            # from the top (a scroll bar that went away made the view a little taller)
+            height = self.mapToScene(self.viewport().rect()).boundingRect().height()
+            self.centerOn(rect.center().x(), top + height / 2)
 
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120

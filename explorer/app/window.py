@@ -193,6 +193,7 @@ class MainWindow(FilesMixin, QMainWindow):
             self.restoreState(saved)
             for key in self.dock_waiting:
                 self.docks[key].hide()
+            self.docks["table"].raise_()  # not last session's feature maps, empty now
         QTimer.singleShot(0, self.keep_graph_room)
 
     def keep_graph_room(self) -> None:
