@@ -97,7 +97,9 @@ def test_option_change_rebuilds_the_graph(qtbot, window):
     qtbot.waitUntil(lambda: window.prepared.options.get("shortcut") == "A"
                     and not window.progress.isVisible(), timeout=TIMEOUT)
     assert window.prepared.table.total["params"] == 21_623_848
-    assert window.prepared.view.nx.nodes["layer2.0"]["motifs"] == {"residual": 1}
+    # option A's shortcut pads and strides: no projection, not an identity either
+    assert window.prepared.view.nx.nodes["layer2.0"]["motifs"] == {"residual": 1,
+                                                                    "padded": 1}
 
 
 def test_search_walks_through_matches(qtbot, window):
