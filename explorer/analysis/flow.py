@@ -30,7 +30,7 @@ from torch import nn
 
 from ..graph.classify import classify_edges
 from ..graph.layergraph import LayerGraph
-from ..graph.trace import _TRACE_LOCK, _Recorder, trace
+from ..graph.trace import _Recorder, run_recorded, trace
 from ..limits import FLOW_MEMORY, bytes_text
 
 MODES = ("train", "eval")
@@ -288,7 +288,7 @@ def flow(model: nn.Module, x: torch.Tensor, *, name: str | None = None, mode: st
             torch.manual_seed(seed)
             model.train(mode == "train")
             rec = _StatsRecorder(model)
-            output = _record(model, x, rec)
+            output = run_recorded(model, x, rec)
             generator = torch.Generator().manual_seed(seed + 1)
             loss = _loss(_main_output(output), labels, generator)
             params = list(weights.values())
@@ -308,21 +308,6 @@ def flow(model: nn.Module, x: torch.Tensor, *, name: str | None = None, mode: st
     grad_of = {path: g for path, g in zip(weights, grads)}
     return _result(name, mode, labels, seed, tuple(x.shape), float(loss.detach()), rec, grad_of,
                    weights)
-
-
-def _record(model: nn.Module, x: torch.Tensor, rec: _StatsRecorder) -> Any:
-    handles = []
-    for module in rec.names:
-        handles.append(module.register_forward_pre_hook(rec.pre_hook, with_kwargs=True))
-        handles.append(module.register_forward_hook(rec.post_hook, with_kwargs=True))
-    try:
-        with _TRACE_LOCK:
-            rec.add_input(x)
-            with rec:
-                return model(x)
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def _rms(t: torch.Tensor) -> float:

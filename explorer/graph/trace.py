@@ -351,6 +351,13 @@ def record(model: nn.Module, x: torch.Tensor, capture: set[str] | str,
     in the traced graph, before reshape chains are merged). Returns the model's output,
     the captured tensors and the nodes left out because they did not fit ``budget``."""
     rec = _Recorder(model, count_flops=False, capture=capture, budget=budget)
+    output = run_recorded(model, x, rec)
+    return output, rec.captured, rec.over_budget
+
+
+def run_recorded(model: nn.Module, x: torch.Tensor, rec: _Recorder) -> Any:
+    """Run ``model`` on ``x`` with ``rec``'s module hooks and function mode in place (one
+    recorder at a time: the lock), and take the hooks off again whatever happens."""
     handles = []
     for module in rec.names:
         handles.append(module.register_forward_pre_hook(rec.pre_hook, with_kwargs=True))
@@ -359,11 +366,10 @@ def record(model: nn.Module, x: torch.Tensor, capture: set[str] | str,
         with _TRACE_LOCK:
             rec.add_input(x)
             with rec:
-                output = model(x)
+                return model(x)
     finally:
         for h in handles:
             h.remove()
-    return output, rec.captured, rec.over_budget
 
 
 def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = None,
