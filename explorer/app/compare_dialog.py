@@ -68,6 +68,29 @@ class CompareDialog(QDialog):
             self.text.setHtml(comparison_html(result))
 
 
+def lesson_picker(dialog: QDialog, titles: list[str], on_row, button: QPushButton
+                  ) -> tuple[QListWidget, QTextBrowser]:
+    """The lessons dialogs' shared face: the titles on the left (wrapped, never cut), the
+    chosen lesson's text on the right with ``button`` under it."""
+    titles_list = QListWidget()
+    titles_list.addItems(titles)
+    titles_list.setWordWrap(True)  # long titles wrap instead of being cut
+    titles_list.setTextElideMode(Qt.ElideNone)
+    titles_list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    titles_list.setResizeMode(QListWidget.Adjust)
+    for i, title in enumerate(titles):
+        titles_list.item(i).setToolTip(title)
+    titles_list.currentRowChanged.connect(on_row)
+    text = QTextBrowser()
+    right = QVBoxLayout()
+    right.addWidget(text)
+    right.addWidget(button)
+    layout = QHBoxLayout(dialog)
+    layout.addWidget(titles_list, 1)
+    layout.addLayout(right, 2)
+    return titles_list, text
+
+
 class LessonsDialog(QDialog):
     """Each lesson's claim, checked against figures computed now."""
 
@@ -78,24 +101,10 @@ class LessonsDialog(QDialog):
         self.setWindowTitle("Lessons")
         self.resize(820, 560)
         self.lessons = load_lessons()
-        self.list = QListWidget()
-        self.list.addItems([lesson.title for lesson in self.lessons])
-        self.list.setWordWrap(True)  # long titles wrap instead of being cut
-        self.list.setTextElideMode(Qt.ElideNone)
-        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.list.setResizeMode(QListWidget.Adjust)
-        for i, lesson in enumerate(self.lessons):
-            self.list.item(i).setToolTip(lesson.title)
-        self.list.currentRowChanged.connect(self.show_lesson)
-        self.text = QTextBrowser()
         self.open_button = QPushButton("Compare these models")
         self.open_button.clicked.connect(self._compare)
-        right = QVBoxLayout()
-        right.addWidget(self.text)
-        right.addWidget(self.open_button)
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.list, 1)
-        layout.addLayout(right, 2)
+        self.list, self.text = lesson_picker(self, [lesson.title for lesson in self.lessons],
+                                             self.show_lesson, self.open_button)
         self.runner = Runner(self)
         self.runner.finished.connect(self._done)
         self.list.setCurrentRow(0)

@@ -5,14 +5,9 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtWidgets import (
-    QDialog,
-    QHBoxLayout,
-    QListWidget,
-    QPushButton,
-    QTextBrowser,
-    QVBoxLayout,
-)
+from PySide6.QtWidgets import QDialog, QPushButton
+
+from ..compare_dialog import lesson_picker
 
 
 class TrainingLessonsDialog(QDialog):
@@ -23,18 +18,10 @@ class TrainingLessonsDialog(QDialog):
         self.setWindowTitle("Training lessons")
         self.resize(760, 420)
         self.lessons, self.run_lesson, self.get_recipe = lessons, run, get_recipe
-        self.list = QListWidget()
-        self.list.addItems([lesson.title for lesson in lessons])
-        self.list.currentRowChanged.connect(self.show_lesson)
-        self.text = QTextBrowser()
         self.run_button = QPushButton("Run")
         self.run_button.clicked.connect(self._run)
-        right = QVBoxLayout()
-        right.addWidget(self.text)
-        right.addWidget(self.run_button)
-        layout = QHBoxLayout(self)
-        layout.addWidget(self.list, 1)
-        layout.addLayout(right, 2)
+        self.list, self.text = lesson_picker(self, [lesson.title for lesson in lessons],
+                                             self.show_lesson, self.run_button)
         self.list.setCurrentRow(0)
 
     def show_lesson(self, row: int) -> None:
