@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from .zoo import carries_weights
+
 if TYPE_CHECKING:  # the state itself needs neither torch nor Pillow to import
     from PIL.Image import Image
 
@@ -83,14 +85,14 @@ class Weights:
 
     @property
     def in_file(self) -> bool:
-        """The model's own file holds them (an ONNX model): a rebuild keeps them."""
-        return self.path is not None and self.path.lower().endswith(".onnx")
+        """The model's own file holds them (.pt2, ONNX): a rebuild keeps them."""
+        return self.path is not None and carries_weights(self.path)
 
     @classmethod
     def of(cls, model: str) -> Weights:
-        """What a fresh build of ``model`` runs with: an ONNX file's own weights, else
-        random init."""
-        if model.lower().endswith(".onnx"):
+        """What a fresh build of ``model`` runs with: a .pt2 or ONNX file's own weights,
+        else random init."""
+        if carries_weights(model):
             return cls("weights in the file", model)
         return cls()
 

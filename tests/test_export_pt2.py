@@ -40,6 +40,7 @@ def test_the_program_opens_with_its_hierarchy_and_the_same_layers(exported):
     path, model = exported
     info = zoo.get_info(str(path))
     assert info.input_shape == (3, 64, 64) and info.task == "classification"
+    assert info.initialisation.startswith("none drawn at random")  # the file's weights
     assert zoo.input_shape(str(path)) == SHAPE
     graph = trace_zoo(str(path))
     original = trace(model, SHAPE)
@@ -75,6 +76,16 @@ def test_the_window_opens_and_runs_it(qtbot, window, exported, tmp_path):
     with torch.inference_mode():
         expected = model(window.state.result.x)
     assert torch.allclose(window.state.result.capture.output.cpu(), expected, atol=1e-5)
+    # the archive carries its weights: not "random init", no untrained banner
+    assert window.state.weights.label == "weights in the file" and window.state.weights.in_file
+
+
+def test_the_cli_says_the_weights_are_the_files(exported, tmp_path, capsys):
+    path, _ = exported
+    image = gradient_png(tmp_path / "g.png")
+    assert main(["run", str(path), str(image), "-o", str(tmp_path / "out")]) == 0
+    prediction = json.loads((tmp_path / "out" / "prediction.json").read_text())
+    assert prediction["weights"] == "weights in the file"
 
 
 def test_a_dropped_pt2_opens(qtbot, window, exported):

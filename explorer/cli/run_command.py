@@ -8,6 +8,7 @@ import math
 import sys
 from pathlib import Path
 
+from ..zoo import carries_weights
 from .common import CLIError, parse_options, parse_shape, zoo
 from .weights_commands import fetch_set, options_for, published_set
 
@@ -91,7 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (OutOfMemory, DeviceError) as exc:  # a full card, a broken driver: one line
         hint = "; try --device cpu" if on_gpu(exc) else ""
         raise CLIError(f"{args.image}: {exc}{hint}") from None
-    in_file = args.name.lower().endswith(".onnx") and not args.weights  # its own weights
+    in_file = carries_weights(args.name) and not args.weights  # its own weights
     pred = result.prediction(args.name, str(device), ws.label if ws else args.weights
                              or ("weights in the file" if in_file else None))
     for warning in result.warnings:

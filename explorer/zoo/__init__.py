@@ -8,6 +8,7 @@ from .registry import (
     Option,
     ZooError,
     build,
+    carries_weights,
     get_info,
     input_shape,
     list_models,
@@ -16,5 +17,6 @@ from .registry import (
     variant_name,
 )
 
-__all__ = ["TASKS", "ModelInfo", "Option", "ZooError", "build", "get_info", "input_shape",
+__all__ = ["TASKS", "ModelInfo", "Option", "ZooError", "build", "carries_weights",
+           "get_info", "input_shape",
            "list_models", "load_families", "parameter_count", "variant_name"]

@@ -8,14 +8,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..limits import MODEL_BUDGET, gb
-from .registry import ZooError
+from .registry import ZooError, carries_weights
 
 if TYPE_CHECKING:
     from .registry import ModelInfo
 
 
 def _is_file_model(info: ModelInfo) -> bool:
-    return info.name.endswith((".pt2", ".onnx"))  # loaded, not built: the archive's budget
+    return carries_weights(info.name)  # loaded, not built: the archive's budget
 
 
 def model_bytes(info: ModelInfo, values: dict[str, Any]) -> int | None:

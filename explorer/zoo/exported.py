@@ -25,7 +25,7 @@ from torch import nn
 from ..inputs import file_problem
 from .pt2_archive import ExportedModelError, load_program  # noqa: F401  (callers' name)
 from .pt2_archive import fail as _fail
-from .registry import ModelInfo
+from .registry import FILE_WEIGHTS_INIT, ModelInfo
 
 _SIMPLE = (int, float, bool, str)
 
@@ -160,7 +160,8 @@ def exported_model_info(spec: str) -> ModelInfo:
     cls, shape, task = _described(str(path), stat.st_mtime_ns, stat.st_size)
     return ModelInfo(name=spec, family="Your models", task=task, paper=str(path), year=0,
                      input_shape=shape, builder=lambda: load_exported(spec),
-                     description=f"{cls} exported to {path.name}")
+                     description=f"{cls} exported to {path.name}",
+                     init=FILE_WEIGHTS_INIT)
 
 
 @functools.lru_cache(maxsize=8)

@@ -29,6 +29,8 @@ TASKS = ("classification", "segmentation")
 # How random weights are drawn unless a family says otherwise (ModelInfo.init).
 DEFAULT_INIT = ("PyTorch's layer defaults: conv and linear weights and biases uniform in "
                 "±1/√fan_in, BN scale 1 and shift 0")
+# A .pt2 or ONNX file is loaded with its weights: nothing is drawn at random.
+FILE_WEIGHTS_INIT = "none drawn at random: the file carries its weights"
 
 
 class ZooError(ValueError):
@@ -216,6 +218,12 @@ def register_model(name: str, builder: Callable[..., nn.Module], *, family: str,
                      input_shape=tuple(input_shape), builder=builder, options=opts, **meta)
     _REGISTRY[name] = info
     return info
+
+
+def carries_weights(name: str) -> bool:
+    """A model file that holds its own weights (an exported program, an ONNX graph): it is
+    loaded, not built, and a rebuild runs the file's weights, not random init."""
+    return isinstance(name, str) and name.lower().endswith((".pt2", ".onnx"))
 
 
 def get_info(name: str) -> ModelInfo:

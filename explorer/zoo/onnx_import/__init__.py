@@ -16,7 +16,7 @@ import onnx
 import torch
 
 from ...limits import bytes_text
-from ..registry import ModelInfo
+from ..registry import FILE_WEIGHTS_INIT, ModelInfo
 from .convert import OnnxModel, OnnxNodeInfo, convert
 from .folding import Folded, fold
 from .reading import DEFAULT_BUDGET, Budget, OnnxModelError, fail, infer_shapes, read_model
@@ -128,4 +128,4 @@ def onnx_model_info(spec: str) -> ModelInfo:
     return ModelInfo(name=spec, family="Your models", task=task, paper=str(spec), year=0,
                      input_shape=tuple(p.input_shape[1:]), builder=lambda: load_onnx(spec),
                      description=f"{Path(spec).name}: ONNX opset {p.opset}, "
-                                 f"from {p.producer}")
+                                 f"from {p.producer}", init=FILE_WEIGHTS_INIT)
