@@ -73,3 +73,18 @@ def test_bad_requests_are_one_line(tmp_path, capsys):
                  str(tmp_path / "b")) == 2
     assert "no such data set" in capsys.readouterr().err
     assert train("lenet5", "--device", "tpu", "-o", str(tmp_path / "c")) == 2
+
+
+def test_a_run_folder_holding_a_pipe_or_an_input_is_refused_before_training(tmp_path, capsys):
+    """The run's files are written as exports are: a pipe named run.json is refused in one
+    line before any step (writing it in place blocked forever after the training)."""
+    import os
+
+    out = tmp_path / "run"
+    out.mkdir()
+    os.mkfifo(out / "run.json")
+    assert train("lenet5", "--dataset", "digits", "--train-size", "8", "--test-size", "4",
+                 "--epochs", "1", "-o", str(out)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "run.json" in err[0] and "not a regular file" in err[0]
+    assert not (out / "metrics.csv").exists()  # refused before the first step

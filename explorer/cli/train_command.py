@@ -13,7 +13,7 @@ from .common import CLIError, parse_options
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ..export.files import check_folder
+    from ..export.files import check_folder, check_not_input
 
     out = check_folder(args.output, create=False)
     if out.is_dir() and any(out.glob("checkpoint-*.safetensors")) and not args.resume:
@@ -25,7 +25,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     from ..inference.devices import choose_device
     from ..training import get_recipe, load_dataset, prepare, train_side_by_side
-    from ..training.run import RunSpec, resume, title
+    from ..training.run import RunSpec, resume, run_files, title
 
     try:
         device = choose_device(args.device)
@@ -48,6 +48,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                         seed=args.seed, progress=progress)
     print(data.describe())
     contenders = prepare(RunSpec(tuple(models), recipe, epochs, str(device), args.seed), data)
+    for path in run_files(out, contenders):  # a pipe or an input there: refused now
+        check_not_input(path)
     if args.resume and resume(out, contenders):
         print("resumed at epoch " + ", ".join(f"{c.label} {c.trainer.epoch}"
                                               for c in contenders))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from ..export.files import save_image_atomic
 from .metrics import EpochMetrics
 
 COLOURS = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189))
@@ -74,6 +75,4 @@ def write_curves(path: Path, histories: dict[str, list[EpochMetrics]], epochs: i
         draw.rectangle((M, y + 4, M + 24, y + 10), fill=colours[name])
         last = h[-1].summary() if h else "no epoch finished"
         draw.text((M + 32, y), f"{name}: {last}", fill=(0, 0, 0), font=font)
-    tmp = path.with_name(path.name + ".part.png")
-    image.save(tmp)
-    tmp.replace(path)
+    save_image_atomic(path, image)

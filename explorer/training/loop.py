@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..export.files import write_atomic
 from .augment import InputFit, augment, plan_epoch
 from .datasets import TensorData
 from .metrics import EpochMetrics, confusion, from_dict, mean_iou
@@ -193,9 +194,7 @@ class Trainer:
                 "recipe": json.dumps(self.recipe.as_dict()),
                 "history": json.dumps([m.as_dict() for m in self.history]),
                 **(extra or {})}
-        tmp = path.with_name(path.name + ".part")
-        save_file(tensors, str(tmp), metadata=meta)
-        tmp.replace(path)
+        write_atomic(path, lambda tmp: save_file(tensors, str(tmp), metadata=meta))
 
     def resume(self, path: Path) -> None:
         """Continue from a checkpoint: weights, momentum and history; the next epoch's data

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from .. import zoo
+from ..export.files import check_folder, write_atomic, write_text_atomic
 from .augment import InputFit
 from .curves import write_curves
 from .datasets import TensorData
@@ -145,6 +146,15 @@ def weights_name(index: int, c: Contender) -> str:
     return "weights.safetensors" if index == 0 else f"weights-{_slug(c.label)}.safetensors"
 
 
+def run_files(out: Path, contenders: list[Contender]) -> list[Path]:
+    """Every file a run writes into ``out``: checked before the first step, so a
+    destination that cannot be written is refused before any training is lost."""
+    files = [out / "metrics.csv", out / "curves.png", out / "run.json"]
+    for i, c in enumerate(contenders):
+        files += [out / weights_name(i, c), checkpoint_path(out, c)]
+    return files
+
+
 def resume(out: Path, contenders: list[Contender]) -> int:
     """Load each model's checkpoint from ``out`` where there is one; epochs already done."""
     done = 0
@@ -170,19 +180,16 @@ def write_outputs(out: Path, contenders: list[Contender]) -> None:
     """metrics.csv, curves.png, the weights and run.json, as they stand now."""
     from safetensors.torch import save_file
 
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_folder(out)
     first = contenders[0].trainer
     histories = {c.label: c.history for c in contenders}
-    tmp = out / "metrics.csv.part"
-    tmp.write_text(metrics_csv(histories))
-    tmp.replace(out / "metrics.csv")
+    write_text_atomic(out / "metrics.csv", metrics_csv(histories))
     write_curves(out / "curves.png", histories, first.epochs)
     models = []
     for i, c in enumerate(contenders):
         state = {k: v.detach().to("cpu").contiguous() for k, v in c.model.state_dict().items()}
-        path = out / weights_name(i, c)
-        save_file(state, str(path.with_name(path.name + ".part")))
-        path.with_name(path.name + ".part").replace(path)
+        path = write_atomic(out / weights_name(i, c),
+                            lambda tmp, state=state: save_file(state, str(tmp)))
         models.append({"model": c.name, "label": c.label, "options": c.options,
                        "weights": path.name, "epochs_done": c.trainer.epoch,
                        "final": c.history[-1].as_dict() if c.history else None})
@@ -191,7 +198,7 @@ def write_outputs(out: Path, contenders: list[Contender]) -> None:
             "labels": LABEL_SETS.get(data.name), "recipe": first.recipe.as_dict(),
             "epochs": first.epochs, "seed": first.seed, "device": str(first.device),
             "models": models}
-    (out / "run.json").write_text(json.dumps(meta, indent=1))
+    write_text_atomic(out / "run.json", json.dumps(meta, indent=1))
 
 
 def run_options(weights: Path) -> tuple[dict, str | None] | None:

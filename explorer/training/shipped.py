@@ -16,6 +16,7 @@ import json
 import time
 from pathlib import Path
 
+from ..export.files import check_folder, write_atomic, write_text_atomic
 from .datasets import load_dataset
 from .recipes import Recipe
 from .run import RunSpec, prepare, train_side_by_side
@@ -38,9 +39,9 @@ def train(out: Path) -> dict:
     start = time.perf_counter()
     train_side_by_side([c], on_epoch=lambda c, m: print(f"epoch {m.epoch:>2}  {m.summary()}",
                                                          flush=True))
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_folder(out)
     state = {k: v.detach().cpu().contiguous() for k, v in c.model.state_dict().items()}
-    save_file(state, str(out / WEIGHTS))
+    write_atomic(out / WEIGHTS, lambda tmp: save_file(state, str(tmp)))
     final = c.history[-1]
     meta = {"model": MODEL, "options": c.options, "dataset": DATASET,
             "weights": WEIGHTS, "labels": "digits", "seed": SEED,
@@ -49,7 +50,7 @@ def train(out: Path) -> dict:
             "history": [m.as_dict() for m in c.history],
             "seconds": round(time.perf_counter() - start, 1),
             "command": "python -m explorer.training.shipped"}
-    (out / META).write_text(json.dumps(meta, indent=1))
+    write_text_atomic(out / META, json.dumps(meta, indent=1))
     print(f"test accuracy on {len(data.test_x)} held-out digits: {1 - final.test_error:.1%}; "
           f"wrote {out}")
     return meta
