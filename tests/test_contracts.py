@@ -22,7 +22,7 @@ ALLOWED = {
     "analysis": BASE | {"zoo", "graph"},
     "inference": BASE | {"zoo", "graph"},
     "export": BASE | {"zoo", "graph", "analysis", "inference"},
-    "training": BASE | {"zoo", "inference"},
+    "training": BASE | {"zoo", "inference", "export"},
 }
 # usermodel.py is the zoo's door for a person's own file (the registry resolves
 # ``file.py:Name`` through it), so it belongs to the zoo's layer.
