@@ -35,6 +35,7 @@ MENUS: tuple[Entry, ...] = (
     Entry("&File", "Paste image", "paste_image", QKeySequence.Paste),
     Entry("&File", SEPARATOR),
     Entry("&File", "Load weights…", "ask_weights", "Ctrl+Shift+O"),
+    Entry("&File", "Save weights…", "ask_save_weights"),
     Entry("&File", SEPARATOR),
     Entry("&File", "Export…", "ask_export", "Ctrl+E"),
     Entry("&File", "Export image results", EXPORT_IMAGE),

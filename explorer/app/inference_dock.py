@@ -41,6 +41,9 @@ class InferenceController(WeightsJobs, QObject):
         self.maps_runner = Runner(self, pool=pool)
         self.maps_runner.finished.connect(self._maps_ready)
         self.image_runner = Runner(self, pool=pool)  # a newer image supersedes, nothing else
+        self.save_runner = Runner(self, pool=pool)  # File ▸ Save weights…
+        self.save_runner.finished.connect(self._saved)
+        self.save_runner.failed.connect(lambda _g, exc: self.failed.emit(exc))
         self.image_runner.finished.connect(self._decoded)
         self.image_runner.failed.connect(self._failed_image)
         self._before = None  # (image, name, result, key) until a new image has run once

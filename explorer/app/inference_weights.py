@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from ..viewstate import LiveModel, Weights
-from .results import WeightsLoaded
+from .results import WeightsLoaded, WeightsSaved
 
 
 class WeightsJobs:
@@ -48,6 +48,36 @@ class WeightsJobs:
             return load(key, model if model is not None else _build(name, options))
 
         return self.runner.submit(job)
+
+    def save_weights(self, path: str, inputs: list[str] = ()) -> int | None:
+        """The live weights (trained here, loaded or downloaded) to a .safetensors file,
+        written on the worker; never over one of ``inputs`` (the files being read)."""
+        from ..export.files import check_destination, protecting
+        from ..export.weights_file import save_weights
+
+        live = self.state.live
+        if live is None or live.key != self.state.key:
+            self.failed.emit(ValueError("The model runs with random init: there are no "
+                                        "weights to save yet (train it or load some)."))
+            return None
+        try:
+            with protecting(inputs):
+                check_destination(path)
+        except (OSError, ValueError) as exc:
+            self.failed.emit(exc)
+            return None
+
+        def job(progress):
+            progress.check("saving weights", 0.2)
+            save_weights(live.module, path, live.weights.label)
+            return WeightsSaved(path, live.weights.label)
+
+        self.status.emit(f"Saving weights to {Path(path).name}…")
+        return self.save_runner.submit(job)
+
+    def _saved(self, generation: int, result, note: str) -> None:
+        if isinstance(result, WeightsSaved):
+            self.status.emit(f"Saved the weights ({result.label}) to {result.path}")
 
     def random_init(self) -> None:
         """Back to untrained weights: the next run builds a fresh model."""

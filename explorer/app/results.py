@@ -53,6 +53,12 @@ class WeightsLoaded:
 
 
 @dataclass(frozen=True)
+class WeightsSaved:
+    path: str
+    label: str  # the weights' label: "trained 5 epochs on shapes, test error 12.0%"
+
+
+@dataclass(frozen=True)
 class ModelFileProbed:
     probe: Any  # probe.ProbeResult: the file passed its child-process probe
     input_shape: tuple[int, ...]

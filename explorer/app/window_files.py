@@ -310,6 +310,18 @@ class FilesMixin:
         if path:
             self.inference.load_weights(path)
 
+    def ask_save_weights(self) -> None:
+        """File ▸ Save weights…: the live weights (say, just trained) as .safetensors."""
+        from ..zoo.registry import file_stem
+
+        if self.state.model is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save weights",
+                                              f"{file_stem(self.shown_name())}.safetensors",
+                                              "safetensors (*.safetensors)")
+        if path:
+            self.inference.save_weights(path, self.input_files())
+
     def load_demo(self) -> None:
         """Model ▸ Load demo weights. They belong to a small U-Net, which replaces the
         model on screen: asked first (was: silently, the person's photo rerun and a cat

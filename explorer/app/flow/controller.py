@@ -52,8 +52,9 @@ class FlowController(QObject):
         self.pending: str | None = None  # an overlay to measure once a model is shown
 
     # ------------------------------------------------------------------ intents
-    def measure(self, overlay: str | None = None) -> int | None:
-        """Measure the current model and the overlay (the dock's choice by default)."""
+    def measure(self, overlay: str | None = None, show: bool = True) -> int | None:
+        """Measure the current model and the overlay (the dock's choice by default); the
+        dock comes to the front unless ``show`` is False (measured again for new weights)."""
         from ...analysis.flow import flow, flow_zoo, random_batch
 
         p = self.state.model
@@ -65,7 +66,8 @@ class FlowController(QObject):
         shape = (batch, *p.input_shape[1:])
         self.panel.status.setText(f"measuring {p.name}" + (f" and {overlay}" if overlay
                                                           else "") + "…")
-        self.show_dock()
+        if show:
+            self.show_dock()
 
         def job(progress):
             progress.check(f"flow of {p.name}", 0.1)

@@ -2,7 +2,11 @@
 worker thread of its own (a run takes minutes; the model and image jobs must not queue
 behind it), its reports come back as queued signals into the TrainingLog that the
 Training dock draws, Cancel stops it between two steps, and when it ends the trained
-weights become the live ones (the title says how they were trained)."""
+weights become the live ones (the title says how they were trained). While it runs, the
+dock's "Show weights now" (or "after each epoch") has the training thread copy the model
+at its next step or epoch boundary (training.snapshot); the copy becomes the live model,
+and the image, its feature maps and a measured Flow pass run again on it, on the window's
+worker, while the training goes on."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QDockWidget
 
 from ...training.log import TrainingLog
+from ...training.snapshot import SnapshotRequests
 from ...viewstate import LiveModel, Weights
 from ..results import TrainedModel, TrainingDone
 from ..workers import Runner
@@ -40,6 +45,7 @@ class TrainingController(QObject):
     started = Signal(int, object, int, str)  # generation, labels, epochs, data description
     epochDone = Signal(int, str, object)  # generation, label, EpochMetrics
     stepDone = Signal(int, str, object)  # generation, label, StepReport
+    snapshotTaken = Signal(int, object)  # generation, training.snapshot.Snapshot
 
     def __init__(self, window) -> None:
         super().__init__(window)
@@ -53,8 +59,12 @@ class TrainingController(QObject):
         self.started.connect(self._started)
         self.epochDone.connect(self._epoch)
         self.stepDone.connect(self._step)
+        self.snapshotTaken.connect(self._snapshot)
+        self.snapshots = SnapshotRequests()  # the run's; a new run gets its own
         self.panel = TrainingDock(self.log)
         self.panel.cancelRequested.connect(self.cancel)
+        self.panel.refreshRequested.connect(self.refresh)
+        self.panel.everyEpochToggled.connect(self.set_every_epoch)
         # placed by dock_layout: Training among the bottom's tabs, Draw shown when asked
         self.dock = _add_dock(window, "training", "Training", self.panel,
                               Qt.BottomDockWidgetArea)
@@ -112,19 +122,31 @@ class TrainingController(QObject):
         self.log.state, self.log.message = "loading", f"loading {request.dataset}"
         self._render()
         generation = self.runner.generation + 1
+        snapshots = self.snapshots = SnapshotRequests(every_epoch=self.snapshots.every_epoch)
+
+        def copied(snapshot) -> None:  # on the training thread, at a boundary
+            if snapshot is not None:
+                self.snapshotTaken.emit(generation, snapshot)
+
+        def on_step(c, report) -> None:
+            copied(snapshots.at_step(contenders, c, report))
+            if report.running_loss is not None:
+                self.stepDone.emit(generation, c.label, report)
+
+        def on_epoch(c, metrics) -> None:
+            self.epochDone.emit(generation, c.label, metrics)
+            copied(snapshots.at_epoch(contenders, c, metrics))
+
+        contenders: list = []
 
         def job(progress):
             data = load_dataset(request.dataset, train_size=request.train_size,
                                 cancel=progress.cancelled)
-            contenders = prepare(spec, data)
+            contenders.extend(prepare(spec, data))
             self.started.emit(generation, tuple(c.label for c in contenders), spec.epochs,
                               data.describe())
-            train_side_by_side(
-                contenders, progress.cancelled,
-                on_epoch=lambda c, m: self.epochDone.emit(generation, c.label, m),
-                on_step=lambda c, r: r.running_loss is not None and self.stepDone.emit(
-                    generation, c.label, r),
-                out=folder)
+            train_side_by_side(contenders, progress.cancelled, on_epoch=on_epoch,
+                               on_step=on_step, out=folder)
             return TrainingDone(tuple(
                 TrainedModel(c.name, c.options, c.model.to("cpu").eval(),
                              str(folder / weights_name(i, c)), title(c, data), c.label)
@@ -134,6 +156,20 @@ class TrainingController(QObject):
         self.dock.raise_()
         self.lesson = None  # run_lesson sets it again for its own run
         return self.runner.submit(job)
+
+    def refresh(self, label: str = "") -> None:
+        """Show the weights of ``label`` (the run's first model by default) as they are at
+        the next step or epoch boundary; the training goes on."""
+        if not self.log.running:
+            return
+        self.snapshots.ask(label or None)
+        self.window.status_label.setText(
+            f"{label or self.log.labels[0] if self.log.labels else 'the model'}: "
+            f"copying the weights at the next training step…")
+
+    def set_every_epoch(self, on: bool) -> None:
+        """Show the training model's weights again at the end of every epoch."""
+        self.snapshots.every_epoch = on
 
     def cancel(self) -> None:
         if self.log.running:
@@ -165,6 +201,13 @@ class TrainingController(QObject):
             self.log.add_step(label, report)
             self._render()
 
+    def _snapshot(self, generation: int, snapshot) -> None:
+        if not self.runner.is_current(generation) or not self.log.running:
+            return
+        self.make_live(snapshot.name, snapshot.options, snapshot.module,
+                       Weights(snapshot.title(), self.log.folder),
+                       f"{snapshot.label}: the window shows its weights {snapshot.title()}")
+
     def _finished(self, generation: int, result, _note: str) -> None:
         if result is None or not self.runner.is_current(generation):
             return
@@ -178,7 +221,8 @@ class TrainingController(QObject):
                 self.log.finish("done", message)
                 self.log.folder = folder
                 self._render()
-                self.use_trained(models[0])
+                label = self.snapshots.label
+                self.use_trained(next((m for m in models if m.label == label), models[0]))
 
     def _failed(self, generation: int, exc: BaseException) -> None:
         from ...training import TrainingCancelled
@@ -194,27 +238,37 @@ class TrainingController(QObject):
 
     # ------------------------------------------------------------------ the trained weights
     def use_trained(self, trained: TrainedModel) -> None:
-        """Make ``trained`` the live model: at once when the window shows that model with
-        those options, else after opening it (the data may have changed its classes)."""
+        """Make ``trained`` the live model (its title says how it was trained)."""
+        self.make_live(trained.name, trained.options, trained.module,
+                       Weights(trained.title, trained.path), f"{trained.name}: {trained.title}")
+
+    def make_live(self, name: str, options: dict, module, weights: Weights,
+                  note: str) -> None:
+        """``module`` becomes the live model: at once when the window shows ``name`` with
+        those options, else after opening it (the data may have changed its classes).
+        The image runs through it again, and the Flow dock measures it again if it showed
+        a measurement."""
         from ... import zoo
 
-        weights = Weights(trained.title, trained.path)
         p = self.state.model
 
         def apply(_prepared=None) -> None:
             if _prepared is not None:
                 self.state.events.model.disconnect(apply)
-            self.state.set_live(LiveModel(self.state.key, trained.module, weights))
-            self.window.status_label.setText(f"{trained.name}: {trained.title}")
+            measured = self.state.flow is not None
+            self.state.set_live(LiveModel(self.state.key, module, weights))
+            self.window.status_label.setText(note)
             if self.state.image is not None:
                 self.window.inference.run()
+            if measured:
+                self.window.flow.measure(show=False)
 
-        if p is not None and p.name == trained.name and \
-                zoo.get_info(p.name).resolve(p.options) == trained.options:
+        if p is not None and p.name == name and \
+                zoo.get_info(p.name).resolve(p.options) == options:
             apply()
         else:
             self.state.events.model.connect(apply)
-            self.window.open_model(trained.name, trained.options)
+            self.window.open_model(name, options)
 
     # ------------------------------------------------------------------ LeNet-5 and drawing
     def show_draw(self) -> None:

@@ -1,13 +1,23 @@
 """The Training dock: live curves of the run in the TrainingLog (pyqtgraph), one colour
 per model: training error (solid) and test error (dashed) per epoch on the left, the
 running training loss every few steps on the right; the run's state, Cancel, and where
-its files are."""
+its files are. While it runs, "Show weights now" asks for a copy of the model being
+trained (the one picked when two are), for the window's images, feature maps and Flow
+dock; "after each epoch" asks for one at every epoch end."""
 
 from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ...training.log import TrainingLog
 
@@ -28,6 +38,8 @@ def _plot(title: str, left: str) -> pg.PlotWidget:
 
 class TrainingDock(QWidget):
     cancelRequested = Signal()
+    refreshRequested = Signal(str)  # the label of the model whose weights to show now
+    everyEpochToggled = Signal(bool)
 
     def __init__(self, log: TrainingLog, parent=None) -> None:
         super().__init__(parent)
@@ -37,6 +49,16 @@ class TrainingDock(QWidget):
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.cancel = QPushButton("Cancel", visible=False)
         self.cancel.clicked.connect(self.cancelRequested)
+        self.refresh = QPushButton("Show weights now", visible=False)
+        self.refresh.setToolTip("Run the image, its feature maps and the Flow dock's pass on "
+                                "a copy of the weights as they are at the next training "
+                                "step; the training goes on")
+        self.refresh.clicked.connect(lambda: self.refreshRequested.emit(self.which.currentText()))
+        self.which = QComboBox(visible=False)
+        self.which.setToolTip("the model whose weights the window shows")
+        self.every_epoch = QCheckBox("after each epoch", visible=False)
+        self.every_epoch.setToolTip("show the weights again at the end of every epoch")
+        self.every_epoch.toggled.connect(self.everyEpochToggled)
         self.errors = _plot("error per epoch (solid: training, dashed: test)", "error %")
         self.losses = _plot("training loss (running mean)", "loss")
         plots = QHBoxLayout()
@@ -44,7 +66,8 @@ class TrainingDock(QWidget):
         plots.addWidget(self.losses, 1)
         top = QHBoxLayout()
         top.addWidget(self.status, 1)
-        top.addWidget(self.cancel)
+        for widget in (self.which, self.refresh, self.every_epoch, self.cancel):
+            top.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
@@ -70,6 +93,7 @@ class TrainingDock(QWidget):
             steps = log.steps.get(label, [])
             self.losses.plot([x for x, _ in steps], [y for _, y in steps],
                              pen=pg.mkPen(colour, width=2), name=label)
+        self._show_controls(log)
         if log.epochs:
             for plot in (self.errors, self.losses):
                 plot.setXRange(0, log.epochs, padding=0.02)
@@ -81,3 +105,12 @@ class TrainingDock(QWidget):
             text += f"<br><small>files: {log.folder}</small>"
         self.status.setText(text)
         self.cancel.setVisible(log.running)
+
+    def _show_controls(self, log: TrainingLog) -> None:
+        running = log.running and bool(log.labels)
+        for widget in (self.refresh, self.every_epoch):
+            widget.setVisible(running)
+        if [self.which.itemText(i) for i in range(self.which.count())] != list(log.labels):
+            self.which.clear()
+            self.which.addItems(list(log.labels))
+        self.which.setVisible(running and len(log.labels) > 1)

@@ -1,0 +1,112 @@
+"""Looking at a model while it trains, in the window: "Show weights now" has the
+training thread copy the model at its next step, the image's feature maps and the Flow
+dock's pass run again on that copy while the training goes on; when it ends the live
+model carries the trained weights, the title says how they were earned, and File ▸ Save
+weights writes those."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from apphelpers import TIMEOUT, load
+from PIL import Image
+
+from explorer.app.training.dialog import TrainRequest
+
+
+def _digit() -> Image.Image:
+    a = np.zeros((32, 32), np.uint8)
+    a[6:26, 14:18] = 255  # a one
+    return Image.fromarray(a, "L").convert("RGB")
+
+
+def _maps(w, node):
+    return w.state.result.capture.get(w.state.model.graph.resolve(node)).clone()
+
+
+def _state(module):
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+
+
+def test_weights_shown_while_training_then_the_trained_ones_saved(qtbot, window, tmp_path):
+    from safetensors.torch import load_file
+
+    w = window
+    load(qtbot, w, "lenet5")
+    w.inference.set_image(_digit(), "a one")
+    qtbot.waitUntil(lambda: w.state.result is not None, timeout=TIMEOUT)
+    node = "features.3"
+    untrained, first = _maps(w, node), w.state.result
+    w.flow.measure()
+    qtbot.waitUntil(lambda: w.state.flow is not None, timeout=TIMEOUT)
+    untrained_loss = w.state.flow[0].loss
+
+    w.training.runs = tmp_path
+    w.training.start(TrainRequest("digits", (("lenet5", {}),), "quick", 2, "cpu", None))
+    panel, log = w.training.panel, w.training.log
+    assert log.running and panel.refresh.isVisible() and not panel.which.isVisible()
+    panel.refresh.click()  # served at the run's first step boundary
+    qtbot.waitUntil(lambda: w.state.weights.label.startswith("training on digits"),
+                    timeout=TIMEOUT * 3)
+    assert w.state.weights.label == "training on digits: epoch 1 of 2, step 1 of 12"
+    assert "epoch 1 of 2, step 1 of 12" in w.windowTitle()
+    snapshot = w.state.live.module
+    assert not snapshot.training
+    qtbot.waitUntil(lambda: w.state.result is not first and w.state.flow is not None,
+                    timeout=TIMEOUT * 3)
+    early, second = _maps(w, node), w.state.result
+    assert not torch.equal(early, untrained)  # the maps are the copy's, one step in
+    assert w.state.flow[0].loss != untrained_loss  # and so is the flow pass
+    assert w.training.dock.isVisible()  # the Flow dock did not take its place
+
+    qtbot.waitUntil(lambda: log.state == "done", timeout=TIMEOUT * 3)
+    assert len(log.history["lenet5"]) == 2 and not w.warnings
+    qtbot.waitUntil(lambda: w.state.weights.label.startswith("trained 2 epochs"),
+                    timeout=TIMEOUT)
+    error = log.history["lenet5"][-1].test_error
+    assert w.state.weights.label == f"trained 2 epochs on digits, test error {error:.1%}"
+    assert w.windowTitle().endswith(f"(trained 2 epochs on digits, test error {error:.1%})")
+    assert w.state.live.module is not snapshot
+    trained = _state(w.state.live.module)
+    on_disk = load_file(log.folder + "/weights.safetensors")
+    assert all(torch.equal(trained[k], on_disk[k]) for k in on_disk)
+    assert not all(torch.equal(trained[k], v) for k, v in _state(snapshot).items())
+    qtbot.waitUntil(lambda: w.state.result is not second, timeout=TIMEOUT)
+    assert not torch.equal(_maps(w, node), early)  # the image ran through the trained net
+
+    saved = tmp_path / "lenet5-trained.safetensors"
+    w.inference.save_weights(str(saved))
+    qtbot.waitUntil(lambda: saved.exists(), timeout=TIMEOUT)
+    back = load_file(str(saved))
+    assert back.keys() == trained.keys()
+    assert all(torch.equal(back[k], trained[k]) for k in trained)
+
+
+def test_the_second_model_after_each_epoch_and_nothing_to_save_says_so(qtbot, window,
+                                                                       tmp_path):
+    w = window
+    load(qtbot, w, "lenet5")
+    w.inference.save_weights(str(tmp_path / "random.safetensors"))
+    assert w.warnings.pop().startswith("The model runs with random init: there are no "
+                                       "weights to save yet")
+    assert not (tmp_path / "random.safetensors").exists()
+    w.training.runs = tmp_path
+    seen: list[str] = []
+    w.state.events.weights.connect(lambda weights: seen.append(weights.label))
+    panel, log = w.training.panel, w.training.log
+    panel.every_epoch.setChecked(True)
+    w.training.start(TrainRequest("digits", (("lenet5", {}), ("lenet5", {"activation": "relu"})),
+                                  "quick", 2, "cpu", None))
+    qtbot.waitUntil(lambda: log.state == "training", timeout=TIMEOUT)
+    assert panel.which.isVisible() and panel.which.count() == 2
+    panel.which.setCurrentIndex(1)  # the ReLU one, which the window does not show yet
+    panel.refresh.click()
+    qtbot.waitUntil(lambda: log.state == "done", timeout=TIMEOUT * 3)
+    qtbot.waitUntil(lambda: seen and seen[-1].startswith("trained 2 epochs"), timeout=TIMEOUT)
+    assert w.state.model.options["activation"] == "relu"  # opened for its weights
+    during = [s for s in seen if s.startswith("training on digits")]
+    assert during[-1].startswith("training on digits: after epoch 2 of 2, test error")
+    assert any(s.startswith("training on digits: after epoch 1 of 2") for s in during)
+    relu = log.history["lenet5 (activation=relu)"][-1].test_error
+    assert seen[-1] == f"trained 2 epochs on digits, test error {relu:.1%}"
+    assert not panel.refresh.isVisible() and not w.warnings
