@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 pytest.importorskip("pytestqt")
@@ -190,4 +192,22 @@ def test_unfolding_stays_where_the_person_looks(qtbot, window):
     pb = cw.panes["b"]
     seen_b = pb.view.mapToScene(pb.view.viewport().rect()).boundingRect()
     assert seen_b.contains(pb.scene.nodes["layer3.4.conv1"].sceneBoundingRect().center())
+    cw.close()
+
+
+def test_export_never_lands_on_a_compared_models_file(qtbot, window, tmp_path):
+    """Comparing a person's model file: a destination that is that file under another name
+    (a hard link) is refused as the main window's exports refuse it."""
+    source = tmp_path / "mine.py"
+    source.write_text("import torch.nn as nn\n\n\nclass Net(nn.Sequential):\n"
+                      "    def __init__(self):\n"
+                      "        super().__init__(nn.Conv2d(3, 6, 5), nn.ReLU(),\n"
+                      "                         nn.AdaptiveAvgPool2d(1), nn.Flatten(),\n"
+                      "                         nn.Linear(6, 10))\n")
+    before = source.read_bytes()
+    cw = _open(qtbot, window, f"{source}:Net", "lenet5")
+    os.link(source, tmp_path / "diagram.svg")
+    cw.export_to(str(tmp_path / "diagram.svg"))
+    assert "Could not write" in cw.status.text() and "being read" in cw.status.text()
+    assert source.read_bytes() == before
     cw.close()

@@ -41,6 +41,10 @@ def test_resnet34_against_plain34_keeps_every_convolution_and_loses_the_shortcut
     assert not [x for x in d.nodes if x.status in ("only_b", "changed")]
     # plain's BN feeds its ReLU directly, where ResNet goes through the sum
     assert {e.b[0].rsplit(".", 1)[-1] for e in d.edges if e.status == "only_b"} == {"bn2"}
+    # and the counts people read say so: no layer only in plain, but its own connections
+    only_b_edges = sum(e.status == "only_b" for e in d.edges)
+    assert only_b_edges == 16
+    assert d.tally("only_b") == f"0 layers, {only_b_edges} connections"
 
 
 def test_shortcut_a_against_b_differs_in_exactly_the_three_projections():

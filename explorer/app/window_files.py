@@ -10,6 +10,8 @@ from pathlib import Path
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 
+from ..zoo import model_file
+
 APP = "Architecture Explorer"
 MAX_RECENT = 8
 MODEL_SUFFIXES = (".py", ".pt2", ".onnx")
@@ -175,7 +177,7 @@ class FilesMixin:
         one of them."""
         model = self.state.model.name if self.state.model else ""
         live = self.state.live
-        return [model.rpartition(":")[0] if ".py:" in model else model,
+        return [model_file(model),
                 self.inference.image_path,
                 live.weights.path if live is not None and live.weights.path else ""]
 

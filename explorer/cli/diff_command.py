@@ -37,7 +37,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         write_diff(result, pair_layout(result) if drawing else None, out, scale=args.scale)
     except (OSError, ValueError) as exc:
         raise CLIError(f"{out}: {exc}") from None
-    totals = result.totals()["nodes"]
-    print(f"{out}: {totals['same']} same, {totals['changed']} changed, "
-          f"{totals['only_a']} only in {a.model}, {totals['only_b']} only in {b.model}")
+    print(f"{out}: same {result.tally('same')}; changed {result.tally('changed')}; "
+          f"only in {a.model} {result.tally('only_a')}; "
+          f"only in {b.model} {result.tally('only_b')}")
     return 0

@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Iterator
 
+from ..zoo import model_file
 from .common import CLIError
 
 _OUTPUT_KEYS = {"output"}
@@ -24,7 +25,7 @@ def command_inputs(args: argparse.Namespace) -> list[str]:
             continue
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and item:
-                found.append(item.rpartition(":")[0] if ".py:" in item else item)
+                found.append(model_file(item))
     return [f for f in found if os.path.exists(f)]
 
 

@@ -33,13 +33,11 @@ class DiffLegendRow:
 
 def legend(d: GraphDiff, pair: PairLayout) -> list[DiffLegendRow]:
     """What the colours mean, with their counts, then the edge kinds either diagram draws."""
-    totals = d.totals()
     y = pair.height + TITLE + 2 * MARGIN
     rows = []
     for status, (_, text) in DIFF_STYLES.items():
-        count = totals["nodes"][status]
         label = text.format(a=d.a.model, b=d.b.model)
-        rows.append(DiffLegendRow(status, None, f"{label}: {count} layers", y))
+        rows.append(DiffLegendRow(status, None, f"{label}: {d.tally(status)}", y))
         y += LEGEND_ROW
     kinds = pair.a.kinds() | pair.b.kinds()
     for kind in (k for k in EDGE_STYLES if k in kinds):

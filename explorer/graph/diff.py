@@ -90,6 +90,13 @@ class GraphDiff:
                 counts[what][item.status] += 1
         return counts
 
+    def tally(self, status: str) -> str:
+        """"3 layers, 4 connections": what carries ``status`` (a ReLU replacing an add
+        changes connections, not layers, so both are counted)."""
+        totals = self.totals()
+        n, e = totals["nodes"][status], totals["edges"][status]
+        return f"{n} layer{'s' * (n != 1)}, {e} connection{'s' * (e != 1)}"
+
     def node_status(self, side: str) -> dict[str, str]:
         """Node id in graph ``side`` ("a" or "b") -> its status."""
         return {getattr(d, side): d.status for d in self.nodes if getattr(d, side)}

@@ -13,10 +13,11 @@ from .registry import (
     input_shape,
     list_models,
     load_families,
+    model_file,
     parameter_count,
     variant_name,
 )
 
 __all__ = ["TASKS", "ModelInfo", "Option", "ZooError", "build", "carries_weights",
-           "get_info", "input_shape",
-           "list_models", "load_families", "parameter_count", "variant_name"]
+           "get_info", "input_shape", "list_models", "load_families", "model_file",
+           "parameter_count", "variant_name"]

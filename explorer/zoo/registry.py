@@ -226,6 +226,12 @@ def carries_weights(name: str) -> bool:
     return isinstance(name, str) and name.lower().endswith((".pt2", ".onnx"))
 
 
+def model_file(name: str) -> str:
+    """The file a model name reads (``file.py:Name`` -> ``file.py``); a zoo name is itself
+    (no such file exists). Writers refuse it as a destination."""
+    return name.rpartition(":")[0] if ".py:" in name else name
+
+
 def get_info(name: str) -> ModelInfo:
     """A registered model's metadata; ``path/file.py:Name`` gives a user model's, and
     ``path/file.pt2`` an exported program's (explorer.zoo.exported), ``path/file.onnx``

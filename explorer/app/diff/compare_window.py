@@ -190,26 +190,36 @@ class CompareWindow(QMainWindow):
     def export_to(self, path: str) -> None:
         """What the panes show (the same fold, the same box sizes), as one drawing with
         both side by side, or the diff as data; a failure is one line in the status."""
-        from ...export.diff_export import write_diff
-        from ...export.image_size import SMALLEST_SCALE, ExportTooLarge
+        from ...export.files import protecting
         from ...graph.diff_layout import pair_layout
+        from ...zoo import model_file
 
         p = self.state.prepared
         pair = pair_layout(p.diff, self.measure)
+        inputs = [model_file(g.model) for g in (p.graph_a, p.graph_b)]
         try:
-            try:
-                write_diff(p.diff, pair, path)
-                note = ""
-            except ExportTooLarge as exc:  # a PNG still fits smaller: say so
-                if exc.fmt != "png" or exc.fits < SMALLEST_SCALE:
-                    raise ValueError(f"{exc.size[0]:,}×{exc.size[1]:,} px is more than "
-                                     "viewers open; fold more first") from None
-                write_diff(p.diff, pair, path, scale=exc.fits)
-                note = f" at scale {exc.fits:g}, the largest that viewers open"
+            with protecting(inputs):  # a model's own file is never a destination
+                note = self._write(p, pair, path)
         except (OSError, ValueError) as exc:
             self.status.setText(f"Could not write {path}: {exc}")
             return
         self.status.setText(f"Wrote {path}{note}")
+
+    @staticmethod
+    def _write(p: DiffPrepared, pair, path: str) -> str:
+        """Write the file; what to add to "Wrote PATH" (a PNG made smaller to fit)."""
+        from ...export.diff_export import write_diff
+        from ...export.image_size import SMALLEST_SCALE, ExportTooLarge
+
+        try:
+            write_diff(p.diff, pair, path)
+            return ""
+        except ExportTooLarge as exc:  # a PNG still fits smaller: say so
+            if exc.fmt != "png" or exc.fits < SMALLEST_SCALE:
+                raise ValueError(f"{exc.size[0]:,}×{exc.size[1]:,} px is more than "
+                                 "viewers open; fold more first") from None
+            write_diff(p.diff, pair, path, scale=exc.fits)
+            return f" at scale {exc.fits:g}, the largest that viewers open"
 
     def show_totals(self) -> None:
         from ... import zoo
@@ -244,13 +254,12 @@ class CompareWindow(QMainWindow):
                                        ("b", d.b, p.pair.b, p.label_b)):
             self.panes[side].show_side(label, view, lay, d.node_status(side),
                                        d.edge_status(side), height)
-        totals = d.totals()["nodes"]
         chips = []
         for status, (colour, _) in DIFF_STYLES.items():
             chips.append(f"<span style='background:{colour}'>&nbsp;&nbsp;&nbsp;&nbsp;</span> "
-                         f"{status_text(status, p.label_a, p.label_b)}: {totals[status]}")
+                         f"{status_text(status, p.label_a, p.label_b)}: {d.tally(status)}")
         self.legend.setText("&nbsp;&nbsp;&nbsp;".join(chips)
-                            + f"&nbsp;&nbsp;&nbsp;same: {totals['same']}")
+                            + f"&nbsp;&nbsp;&nbsp;same: {d.tally('same')}")
         self.status.setText("Double-click a block to unfold it in both; click a row to go "
                             "there in both.")
         self._fill_rows()
