@@ -5,6 +5,8 @@
 - ``skip``: a long-range join (``cat`` or ``add``) whose other path goes down and back up
   in resolution (an upsampling op lies between): U-Net, FCN score fusion.
 - ``concat``: an input of a ``cat`` that also feeds another of its inputs (dense reuse).
+  A part of a tensor (a channel slice ``x[:, :16]``, ``narrow``, or one output of
+  ``chunk``/``split``) is not reuse: halves joined again are branches (ShuffleNet v2).
 - ``branch``: parallel paths from a fan-out to the ``cat`` that joins them (inception).
 - ``index``: integer max-pool indices flowing to an unpool (SegNet, DeconvNet).
 - ``gate``: the input of a ``mul`` that rescales the other input, computed from the same
@@ -33,7 +35,18 @@ CAT_OPS = {"cat", "stack"}
 # Single-input ops that only select or pass values along: a skip is traced back through them.
 TRANSPARENT_OPS = {"Crop", "CenterCrop", "getitem", "Identity", "pad", "clone", "contiguous",
                    "view", "reshape", "narrow"}
+# Ops whose outputs are disjoint parts of their input.
+SPLIT_OPS = {"chunk", "split", "split_with_sizes", "tensor_split", "unbind"}
+SLICE_OPS = {"getitem", "narrow"}
 INT_DTYPES = {"int64", "int32", "long", "int"}
+
+
+def is_channel_slice(data: dict) -> bool:
+    """A slice that keeps part of the channels (``x[:, :16]``): it hands on a part, where
+    a spatial crop (U-Net's ``x[:, :, 4:-4, 4:-4]``) hands on the same feature maps."""
+    ins, out = data.get("in_shapes") or [()], data.get("out_shape") or ()
+    return (data["op"] in SLICE_OPS and len(ins[0]) >= 2 and len(out) >= 2
+            and ins[0][1] != out[1])
 
 
 class _Reach:
@@ -85,7 +98,7 @@ def _source(g: nx.DiGraph, pred: str, join: str) -> tuple[str, str]:
     """Walk back from ``pred`` through transparent single-input nodes: (source, next)."""
     nxt, node = join, pred
     while (g.nodes[node]["op"] in TRANSPARENT_OPS and g.in_degree(node) == 1
-           and g.nodes[node]["kind"] != "input"):
+           and g.nodes[node]["kind"] != "input" and not is_channel_slice(g.nodes[node])):
         nxt, node = node, next(iter(g.predecessors(node)))
     return node, nxt
 
@@ -122,6 +135,16 @@ def _classify_mul(g: nx.DiGraph, r: _Reach, join: str, preds: list[str]) -> None
             _mark(g, p, join, "gate", g.nodes[fork]["order"], g.nodes[join]["order"])
 
 
+def _shared_whole(g: nx.DiGraph, r: _Reach, s: str, nxt: str, join: str) -> bool:
+    """Whether the output of ``s`` that goes to ``nxt`` also takes another way to
+    ``join``: always for one tensor, for a split only when the same part does."""
+    if g.nodes[s]["op"] not in SPLIT_OPS:
+        return True
+    part = g.edges[s, nxt].get("src_index", 0)
+    return any(v != nxt and r.desc[v] & r.bit(join) and g.edges[s, v].get("src_index", 0) == part
+               for v in g.successors(s))
+
+
 def _classify_cat(g: nx.DiGraph, r: _Reach, join: str, preds: list[str]) -> None:
     sources = [_source(g, p, join) for p in preds]
     hi = g.nodes[join]["order"]
@@ -129,6 +152,8 @@ def _classify_cat(g: nx.DiGraph, r: _Reach, join: str, preds: list[str]) -> None
     for i, (s, nxt) in enumerate(sources):
         if not any(j != i and r.anc[t] & r.bit(s) for j, (t, _) in enumerate(sources)):
             continue
+        if not _shared_whole(g, r, s, nxt, join):
+            continue  # one half of a split joined with the other half's branch
         reused = True
         between = r.desc[s] & r.anc[join]
         kind = "skip" if between & r.upsample else "concat"
@@ -148,7 +173,13 @@ def _classify_cat(g: nx.DiGraph, r: _Reach, join: str, preds: list[str]) -> None
     for p in preds:
         _mark(g, p, join, "branch", lo, hi)
     for v in g.successors(fork):
-        if inside & r.bit(v) and r.desc[v] & r.bit(join):
+        if not (inside & r.bit(v) and r.desc[v] & r.bit(join)):
+            continue
+        if is_channel_slice(g.nodes[v]):  # slices of the fork are where its branches start
+            for w in g.successors(v):     # (as the outputs of a chunk: ONNX's Slice pairs)
+                if (inside | r.bit(join)) & r.bit(w):
+                    _mark(g, v, w, "branch", lo, hi)
+        else:
             _mark(g, fork, v, "branch", lo, hi)
 
 

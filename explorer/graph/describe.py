@@ -9,6 +9,8 @@ from typing import Any
 
 import networkx as nx
 
+from .classify import SPLIT_OPS, is_channel_slice
+
 CONV_OPS = {"Conv1d", "Conv2d", "Conv3d", "conv1d", "conv2d", "conv3d"}
 UPCONV_OPS = {"ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"}
 ACTIVATIONS = {"ReLU": "ReLU", "relu": "ReLU", "ReLU6": "ReLU6", "Sigmoid": "sigmoid",
@@ -18,8 +20,8 @@ ACTIVATIONS = {"ReLU": "ReLU", "relu": "ReLU", "ReLU6": "ReLU6", "Sigmoid": "sig
 NORMS = {"BatchNorm1d": "BN", "BatchNorm2d": "BN", "BatchNorm3d": "BN", "LayerNorm": "LN",
          "GroupNorm": "GN", "InstanceNorm2d": "IN", "LocalResponseNorm": "LRN"}
 WORDS = {"cat": "concat", "add": "add", "mul": "scale ×", "channel_shuffle": "channel shuffle",
-         "chunk": "split", "flatten": "flatten", "Flatten": "flatten", "Crop": "crop",
-         "mean": "global avg pool", "getitem": "select", "Identity": "identity"}
+         "flatten": "flatten", "Flatten": "flatten", "Crop": "crop",
+         "mean": "global avg pool", "Identity": "identity"}
 
 
 def _pair(value: Any) -> tuple[int, ...]:
@@ -80,6 +82,8 @@ def op_caption(data: dict[str, Any]) -> str:
         out = data.get("out_shape") or (0, "")
         return f"zero-pad shortcut, {out[1] if len(out) > 1 else ''}" + (
             f", /{stride}" if stride > 1 else "")
+    if op in ("getitem", "narrow") or op in SPLIT_OPS:
+        return _slice_caption(op, attrs, data)
     if op in NORMS:
         return NORMS[op]
     if op in ACTIVATIONS:
@@ -100,6 +104,31 @@ def _pool_caption(op: str, attrs: dict, data: dict) -> str:
     if stride is not None and _factor(stride) > 1:
         text += f", /{_factor(stride)}"
     return text
+
+
+def _slice_caption(op: str, attrs: dict, data: dict) -> str:
+    """What a slice keeps ("slice [:, :16]") or how a split divides ("channel split
+    58+58"): a part of a tensor, never to be read as a concatenation."""
+    ins, outs = data.get("in_shapes") or [()], data.get("out_shapes") or []
+    if op == "getitem":
+        index = attrs.get("index", "")
+        word = "slice" if index and all(
+            ":" in k or k in ("...", "None") for k in index.strip("[]").split(", ")) else "select"
+        return f"{word} {index}".strip()
+    if op == "narrow":
+        dim, start, length = (attrs.get(f"arg{i}") for i in (1, 2, 3))
+        if isinstance(dim, int) and dim < 0:
+            dim += len(ins[0])
+        if isinstance(dim, int) and dim >= 0 and isinstance(start, int) and isinstance(
+                length, int):
+            return "slice [" + ", ".join([":"] * dim + [f"{start}:{start + length}"]) + "]"
+        return "slice"
+    dims = [i for i, s in enumerate(ins[0]) if outs and any(
+        len(o) == len(ins[0]) and o[i] != s for o in outs)]
+    if not dims or not outs:
+        return "split"
+    sizes = "+".join(str(o[dims[0]]) for o in outs)
+    return f"channel split {sizes}" if dims[0] == 1 else f"split {sizes} (dim {dims[0]})"
 
 
 def _upsample_caption(attrs: dict, data: dict) -> str:
@@ -184,9 +213,12 @@ def block_caption(g: nx.DiGraph, members: list[str], motifs: dict[str, int],
         if len(learned) == 1:  # ShuffleNet's stride-2 unit: a pooled shortcut, concatenated
             body = nx.ancestors(sub, learned[0]) | {learned[0]}
             # (its first 1×1 widens 24 → 60 channels: not MobileNet v2's inverted residual)
+            split = any(g.nodes[n]["op"] in SPLIT_OPS or is_channel_slice(g.nodes[n])
+                        for n in members)  # ShuffleNet v2: half the channels pass
             return (_residual_caption(g, members, c_in, c_out, stride, body)
                     .replace("inverted residual", "bottleneck", 1)
-                    .replace("residual", "unit", 1) + ", concat shortcut")
+                    .replace("residual", "unit", 1)
+                    + (", channel split" if split else ", concat shortcut"))
         return f"inception: {g.in_degree(last)} branches" + (f", {c_out}" if c_out else "")
     return _chain_caption(nodes, c_out, stride)
 

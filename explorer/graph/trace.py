@@ -102,6 +102,26 @@ def _scalar_args(args: tuple, kwargs: dict) -> dict[str, Any]:
     return out
 
 
+def index_text(key: Any) -> str:
+    """A tensor index as the person wrote it: ``(slice(None), slice(None, 16))`` ->
+    ``[:, :16]``, so a slice can say what it keeps."""
+    def one(k: Any) -> str:
+        if isinstance(k, slice):
+            parts = ["" if v is None else str(v) for v in (k.start, k.stop)]
+            return ":".join(parts) + (f":{k.step}" if k.step not in (None, 1) else "")
+        if k is Ellipsis:
+            return "..."
+        if k is None:
+            return "None"
+        if isinstance(k, torch.Tensor):
+            return "tensor"
+        if isinstance(k, (list, tuple)):
+            return "[" + ", ".join(one(v) for v in k) + "]"
+        return str(k)
+    keys = key if isinstance(key, tuple) else (key,)
+    return "[" + ", ".join(one(k) for k in keys) + "]"
+
+
 def _tensors(obj: Any) -> list[torch.Tensor]:
     leaves, _ = tree_flatten(obj)
     return [t for t in leaves if isinstance(t, torch.Tensor)]
@@ -313,9 +333,11 @@ class _Recorder(TorchFunctionMode):
         where = f"{scope} ({type(owner).__name__})" if scope else f"{type(owner).__name__}"
         self.last = f"op {op} in the forward of {where}"
         node_id = self._unique(f"{scope}.{op}" if scope else op)
+        attrs = _scalar_args(args, kwargs)
+        if op == "getitem" and len(args) > 1:  # what a slice keeps: "[:, :16]"
+            attrs = {"index": index_text(args[1])}
         self._add_node(node_id, inputs, path=node_id, op=op, kind="function", scope=scope,
-                       params=0, trainable=0, attrs=_scalar_args(args, kwargs),
-                       flops=self.flops() - before)
+                       params=0, trainable=0, attrs=attrs, flops=self.flops() - before)
         # a model converted from a file says which of the file's nodes this op came from
         origin = getattr(owner, "file_node_now", None)
         if origin is not None:
