@@ -211,3 +211,14 @@ def test_export_never_lands_on_a_compared_models_file(qtbot, window, tmp_path):
     assert "Could not write" in cw.status.text() and "being read" in cw.status.text()
     assert source.read_bytes() == before
     cw.close()
+
+
+def test_the_counts_line_never_widens_the_window(qtbot, window):
+    cw = _open(qtbot, window, "resnet34", "resnet34_plain")
+    import re
+
+    only_b = re.search(r"only in resnet34_plain: (\d+) layers, (\d+) connections",
+                       cw.legend.text())
+    assert only_b and only_b[1] == "0" and int(only_b[2]) > 0  # its own edges, counted
+    assert cw.legend.minimumSizeHint().width() < 400
+    cw.close()

@@ -100,6 +100,7 @@ class CompareWindow(QMainWindow):
         self.split.addWidget(side)
         self.split.setSizes([520, 520, 460])
         self.legend = QLabel()
+        self.legend.setWordWrap(True)  # the counts never set the window's width
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addLayout(top)
