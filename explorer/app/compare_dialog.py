@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QHBoxLayout,
     QListWidget,
     QPushButton,
+    QSizePolicy,
+    QSplitter,
     QTextBrowser,
     QVBoxLayout,
+    QWidget,
 )
 
 from .errors import describe
@@ -34,6 +38,73 @@ def comparison_html(c) -> str:
             f"<th>{b} params</th></tr>{stages}</table>")
 
 
+BAR_A, BAR_B = QColor("#1f77b4"), QColor("#ff7f0e")  # the two models, as in the legend
+
+
+def bar_rows(c) -> list[tuple[str, int, int, str]]:
+    """What the bars draw: (label, a, b, group); a row's two bars share one scale (its
+    group's largest value), so stages show where each model spends its MACs."""
+    names = {"params": "parameters", "macs": "MACs", "activation_bytes": "activations"}
+    rows = [(names.get(m, m), va, vb, m) for m, (va, vb, _) in c.totals.items()]
+    rows += [(f"{s} MACs", fa["macs"], fb["macs"], "stage") for s, fa, fb in c.stages
+             if fa["macs"] or fb["macs"]]
+    return rows
+
+
+class ComparisonBars(QWidget):
+    """The comparison drawn: per total and per stage, model A's bar over model B's (was:
+    numbers only)."""
+
+    ROW, LABEL = 30, 170
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[tuple[str, int, int, str]] = []
+        self.names = ("", "")
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Minimum)
+
+    def show_comparison(self, c) -> None:
+        self.rows, self.names = bar_rows(c), (c.a.model, c.b.model)
+        self.setMinimumHeight(self.ROW * (len(self.rows) + 1))
+        self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(520, self.ROW * (len(self.rows) + 1))
+
+    def scale(self, group: str) -> int:
+        return max([max(a, b) for _, a, b, g in self.rows if g == group] or [1]) or 1
+
+    def paintEvent(self, event) -> None:
+        from ..export.table_export import human
+        from ..limits import bytes_text
+
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        text = self.palette().text().color()
+        width = max(40, self.width() - self.LABEL - 90)
+        p.setPen(text)
+        for i, (name, colour) in enumerate(zip(self.names, (BAR_A, BAR_B))):
+            x = self.LABEL + i * width // 2
+            p.fillRect(QRectF(x, 8, 12, 12), colour)
+            p.drawText(QRectF(x + 16, 2, width // 2 - 20, 24), Qt.AlignVCenter, name)
+        for row, (label, a, b, group) in enumerate(self.rows):
+            top = self.ROW * (row + 1)
+            p.setPen(text)
+            p.drawText(QRectF(4, top, self.LABEL - 8, self.ROW - 4),
+                       Qt.AlignVCenter | Qt.AlignRight, label)
+            scale = self.scale(group)
+            for k, (value, colour) in enumerate(((a, BAR_A), (b, BAR_B))):
+                y = top + 2 + k * 13
+                length = width * value / scale
+                p.fillRect(QRectF(self.LABEL, y, max(length, 1 if value else 0), 11), colour)
+                words = bytes_text(value) if group == "activation_bytes" else human(value)
+                p.setPen(text)
+                p.drawText(QRectF(self.LABEL + length + 4, y - 2, 86, 15), Qt.AlignVCenter,
+                           words)
+        p.end()
+
+
 class CompareDialog(QDialog):
     def __init__(self, names: list[str], a: str, b: str, parent=None) -> None:
         super().__init__(parent)
@@ -45,12 +116,16 @@ class CompareDialog(QDialog):
             combo.setCurrentText(value)
             combo.currentTextChanged.connect(self.compute)
         self.text = QTextBrowser()
+        self.bars = ComparisonBars()
         top = QHBoxLayout()
         top.addWidget(self.a)
         top.addWidget(self.b)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.text)
+        split = QSplitter(Qt.Vertical)
+        split.addWidget(self.bars)
+        split.addWidget(self.text)
+        layout.addWidget(split, 1)
         self.runner = Runner(self)
         self.runner.finished.connect(self._done)
         self.runner.failed.connect(lambda g, exc: self.text.setPlainText(describe(exc)))
@@ -66,6 +141,7 @@ class CompareDialog(QDialog):
     def _done(self, generation, result, note) -> None:
         if result is not None and self.runner.is_current(generation):
             self.text.setHtml(comparison_html(result))
+            self.bars.show_comparison(result)
 
 
 def lesson_picker(dialog: QDialog, titles: list[str], on_row, button: QPushButton

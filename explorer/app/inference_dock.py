@@ -50,10 +50,12 @@ class InferenceController(WeightsJobs, QObject):
         self.features = FeaturePanel(compute=self._compute_maps)
         self.predictions = PredictionPanel()
         self.predictions.gradcamRequested.connect(self.grad_cam)
+        self.predictions.camLayerChosen.connect(self._cam_layer_chosen)
         self.device = choose_device()
         self.after_weights = None
         state.events.model.connect(self._model_shown)
         state.events.selection.connect(self.show_node)
+        state.events.selection.connect(self._target_clicked)
 
     # ------------------------------------------------------------------ state
     @property
@@ -70,8 +72,12 @@ class InferenceController(WeightsJobs, QObject):
 
     def _model_shown(self, _prepared) -> None:
         """A new model: the panels forget the old one; a loaded image runs through it."""
+        from ..inference.cam_targets import cam_targets, default_cam_target
+
         self.features.clear()
         self.predictions.clear()
+        graph = self.state.model.graph
+        self.predictions.set_cam_targets(cam_targets(graph), default_cam_target(graph))
         if self.state.image is not None:
             self.run()
 
@@ -177,8 +183,8 @@ class InferenceController(WeightsJobs, QObject):
                     follow()
                 elif self.state.image is not None:
                     self.run()
-            case CamReady(cam=cam):
-                self.predictions.show_cam(cam)
+            case CamReady(cam=cam, class_label=label, layer=layer):
+                self.predictions.show_cam(cam, label, layer)
 
     def _show_result(self, payload) -> None:
         from ..inference.predictions import class_shares, main_output
@@ -265,31 +271,48 @@ class InferenceController(WeightsJobs, QObject):
             self._drop_new_image()
 
     def grad_cam(self, class_index: int) -> None:
+        """Grad-CAM for ``class_index`` at the layer the Image dock names (the last stage
+        unless a person chose another there or clicked one in the diagram)."""
         if self.state.result is None or self.state.live is None:
             return
+        from ..inference.cam_targets import default_cam_target
         from ..inference.failures import DeviceError, OutOfMemory, on_device
         from ..inference.predictions import grad_cam
 
-        layer = self._cam_layer()
+        target = self.predictions.cam_target() or default_cam_target(self.state.model.graph)
+        if target is None:
+            self.failed.emit(ValueError(f"{self.state.model.name} has no layer whose output "
+                                        "is still a map: Grad-CAM has nowhere to look"))
+            return
         live, x, device = self.state.live, self.state.result.x, self.device
+        label = next((p["label"] for p in self.state.result.top_k
+                      if p["index"] == class_index), str(class_index))
 
         def job(progress):
             try:
                 with on_device(device):
-                    cam, _ = grad_cam(live.module, x.to(device), layer, class_index)
+                    cam, _ = grad_cam(live.module, x.to(device), target.module, class_index,
+                                      call=target.call)
             except (OutOfMemory, DeviceError) as exc:
                 return DeviceFailed(live, exc)
-            return CamReady(cam)
+            return CamReady(cam, label, target.node)
 
         self.runner.submit(job)
 
-    def _cam_layer(self) -> str:
-        """The last module whose output is still a spatial map."""
-        g = self.state.model.graph
-        maps = [g.node(n)["path"] for n in g.nodes() if g.node(n)["kind"] == "module"
-                and len(g.node(n).get("out_shape", ())) == 4
-                and min(g.node(n)["out_shape"][2:]) > 1]
-        return maps[-1]
+    def _target_clicked(self, node: str | None) -> None:
+        """A layer clicked in the diagram becomes Grad-CAM's layer when it can be one."""
+        from ..inference.cam_targets import cam_target
+
+        if node is None or self.state.model is None:
+            return
+        target = cam_target(self.state.model.graph, node)
+        if target is not None:
+            self.predictions.choose_cam_target(target)
+
+    def _cam_layer_chosen(self) -> None:
+        """Another layer while a Grad-CAM is shown: computed again there."""
+        if self.predictions.cam is not None:
+            self.predictions.request_cam()
 
     # ------------------------------------------------------------------ errors
     def _failed(self, generation: int, exc: BaseException) -> None:

@@ -1,6 +1,7 @@
 """The image and what the model makes of it: top-5 bars for classification; for
 segmentation the overlay with an opacity slider, a mask-only toggle and a legend with
-pixel shares; Grad-CAM for a chosen class; PNG exports."""
+pixel shares; Grad-CAM for a chosen class at a chosen layer, with its colour bar and the
+centre crop outlined; PNG exports."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..inference.predictions import colorize, overlay, voc_palette
-from ..inference.render import heat_overlay
+from ..inference.render import cam_overlay, colour_bar
 
 
 def to_pixmap(img: Image.Image) -> QPixmap:
@@ -41,8 +42,16 @@ UNTRAINED = ("Untrained weights (random init): these predictions are noise and m
              "nothing about the image.")
 
 
+CAM_SCALE = ("0 → 1: how strongly each place's features raise the score of {cls} at "
+             "{layer}, relative to this image's strongest place (0: nothing, or evidence "
+             "against it).")
+CROP_NOTE = (" The dashed box is the centre crop the model saw; outside it (faded) nothing "
+             "was measured.")
+
+
 class PredictionPanel(QWidget):
     gradcamRequested = Signal(int)  # class index
+    camLayerChosen = Signal()  # the Grad-CAM layer changed (combo or a click in the diagram)
     publishedRequested = Signal()  # the person wants the model's published weights
     # another next step from the banner: "model:NAME", "demo" or "file"
     stepChosen = Signal(str)
@@ -71,9 +80,21 @@ class PredictionPanel(QWidget):
         self.cam_class.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.cam_class.setMinimumContentsLength(8)
         self.cam_button = QPushButton("Grad-CAM")
-        self.cam_button.clicked.connect(
-            lambda: self.gradcamRequested.emit(int(self.cam_class.currentData() or 0)))
+        self.cam_button.clicked.connect(self.request_cam)
+        # where Grad-CAM looks: the last stage by default, any conv, or a layer clicked in
+        # the diagram (inference.cam_targets.CamTarget as each item's data)
+        self.cam_layer = QComboBox()
+        self.cam_layer.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.cam_layer.setMinimumContentsLength(10)
+        self.cam_layer.setToolTip("The layer whose feature maps Grad-CAM weighs; a click on "
+                                  "a layer in the diagram chooses it too")
+        self.cam_layer.currentIndexChanged.connect(lambda _: self.camLayerChosen.emit())
         self.cam: np.ndarray | None = None
+        self.cam_bar = QLabel()  # the colour bar, 0 at the left, 1 at the right
+        self.cam_bar.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self.cam_bar.setFixedHeight(12)
+        self.cam_note = QLabel(wordWrap=True)
+        self.cam_note.setStyleSheet("QLabel { color: palette(mid); }")
         # said plainly when the image ran through untrained weights, with the way out
         self.weights_note = QLabel(UNTRAINED, wordWrap=True)
         self.weights_note.setStyleSheet("QLabel { color: #b45309; font-weight: bold; }")
@@ -103,8 +124,23 @@ class PredictionPanel(QWidget):
         cam = QHBoxLayout()
         cam.addWidget(self.cam_class, 1)
         cam.addWidget(self.cam_button)
+        at = QHBoxLayout()
+        at.addWidget(QLabel("at"))
+        at.addWidget(self.cam_layer, 1)
         self.cam_box = QWidget()
-        self.cam_box.setLayout(cam)
+        cl = QVBoxLayout(self.cam_box)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addLayout(cam)
+        cl.addLayout(at)
+        self.cam_scale = QWidget()  # shown with a Grad-CAM: the bar and what it means
+        sc = QVBoxLayout(self.cam_scale)
+        sc.setContentsMargins(0, 0, 0, 0)
+        ends = QHBoxLayout()
+        ends.addWidget(QLabel("0"))
+        ends.addWidget(self.cam_bar, 1)
+        ends.addWidget(QLabel("1"))
+        sc.addLayout(ends)
+        sc.addWidget(self.cam_note)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.note_box)
@@ -112,12 +148,14 @@ class PredictionPanel(QWidget):
         # how the image became the model's input: its size, the crop, the scaling
         self.geometry_note = QLabel(wordWrap=True)
         self.geometry_note.setStyleSheet("QLabel { color: palette(mid); }")
+        layout.addWidget(self.cam_scale)
         layout.addWidget(self.geometry_note)
         layout.addWidget(self.bars)
         layout.addWidget(self.seg_box)
         layout.addWidget(self.cam_box)
         self.seg_box.hide()
         self.cam_box.hide()
+        self.cam_scale.hide()
         self.note_box.hide()
 
     def clear(self) -> None:
@@ -130,6 +168,7 @@ class PredictionPanel(QWidget):
         self.legend.clear()
         self.seg_box.hide()
         self.cam_box.hide()
+        self.cam_scale.hide()
         self.note_box.hide()
 
     def show_weights_note(self, untrained: bool, offer: str | None, detail: str = "",
@@ -156,7 +195,9 @@ class PredictionPanel(QWidget):
 
     def show_result(self, result, labels: tuple[str, ...]) -> None:
         self.result, self.labels, self.cam = result, labels, None
-        self.geometry_note.setText(result.geometry.text())
+        self.cam_scale.hide()
+        self.geometry_note.setText(f"{result.geometry.text()}\n"
+                                   f"{result.geometry.steps_text()}")
         while self.bars_layout.count():
             self.bars_layout.takeAt(0).widget().deleteLater()
         self.seg_box.setVisible(result.task == "segmentation")
@@ -182,9 +223,46 @@ class PredictionPanel(QWidget):
                 self.legend.addItem(item)
         self.redraw()
 
-    def show_cam(self, cam: np.ndarray) -> None:
+    # ---------------------------------------------------------------- Grad-CAM
+    def set_cam_targets(self, targets, default) -> None:
+        """The layers Grad-CAM can look at (CamTarget), ``default`` chosen."""
+        self.cam_layer.blockSignals(True)
+        self.cam_layer.clear()
+        for t in targets:
+            self.cam_layer.addItem(t.label, t)
+        self.cam_layer.blockSignals(False)
+        if default is not None:
+            self.choose_cam_target(default)
+
+    def choose_cam_target(self, target) -> None:
+        """Look at ``target`` (added to the list when it is not a stage or a conv)."""
+        for i in range(self.cam_layer.count()):
+            if self.cam_layer.itemData(i).node == target.node:
+                self.cam_layer.setCurrentIndex(i)
+                return
+        self.cam_layer.addItem(target.label, target)
+        self.cam_layer.setCurrentIndex(self.cam_layer.count() - 1)
+
+    def cam_target(self):
+        return self.cam_layer.currentData()
+
+    def request_cam(self) -> None:
+        self.gradcamRequested.emit(int(self.cam_class.currentData() or 0))
+
+    def show_cam(self, cam: np.ndarray, class_label: str = "", layer: str = "") -> None:
         self.cam = cam
+        geometry = self.result.geometry if self.result is not None else None
+        cls = f"‘{class_label}’" if class_label else "the class"
+        self.cam_note.setText(CAM_SCALE.format(cls=cls, layer=layer or "this layer")
+                              + (CROP_NOTE if geometry is not None and geometry.cropped()
+                                 else ""))
+        self.cam_scale.show()
+        self._draw_bar()
         self.redraw()
+
+    def _draw_bar(self) -> None:
+        if self.cam_scale.isVisible():
+            self.cam_bar.setPixmap(to_pixmap(colour_bar(max(self.cam_bar.width(), 8), 12)))
 
     def composed(self) -> Image.Image | None:
         """What the picture shows: the image, its overlay, its mask or its Grad-CAM."""
@@ -198,8 +276,9 @@ class PredictionPanel(QWidget):
         if self.cam is not None:
             from ..inference.preprocess import to_image_space
 
-            return heat_overlay(r.image, to_image_space(self.cam, r.geometry,
-                                                        Image.BILINEAR), 0.5)
+            heat = to_image_space(self.cam, r.geometry, Image.BILINEAR)
+            return cam_overlay(r.image, heat, r.geometry.box if r.geometry.cropped()
+                               else None, 0.5)
         return r.image
 
     def side_by_side(self) -> Image.Image | None:
@@ -222,4 +301,5 @@ class PredictionPanel(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._draw_bar()
         self.redraw()

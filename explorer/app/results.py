@@ -67,6 +67,8 @@ class ModelFileProbed:
 @dataclass(frozen=True)
 class CamReady:
     cam: Any
+    class_label: str = ""  # the class the map is for
+    layer: str = ""  # the layer it looked at
 
 
 @dataclass(frozen=True)

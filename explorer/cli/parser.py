@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="out.svg, out.png, out.json or out.md")
     p.add_argument("--depth", help="fold level of both: a number, 'auto' (default: the "
                                    "finer of the two first views) or 'full'")
-    p.add_argument("--scale", type=parse_scale, default=1.0, help="PNG scale factor (0.05-16)")
+    p.add_argument("--scale", type=parse_scale, default=None,
+                   help="PNG scale factor (0.05-16; default 2: sharp text)")
     p.add_argument("--input", help="input shape N,C,H,W (default: each model's)")
     p.set_defaults(func=cmd_diff)
 

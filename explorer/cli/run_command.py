@@ -118,6 +118,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         n = len(pred["classes"])
         print(f"{args.image}: {n} {'class' if n == 1 else 'classes'} in the mask on {device}"
               + ("" if ws or args.weights or in_file else ", untrained weights"))
+    print(f"{args.image}: {result.geometry.text()}\n"  # never silently scaled
+          f"  preprocessing: {result.geometry.steps_text()}")
     print(f"wrote {out}/prediction.json" + (", overlay.png" if result.mask is not None else "")
           + (f" and {len(layers)} feature grids" if layers else ""))
     if not (ws or args.weights or in_file):  # random weights: say so, and what would change it

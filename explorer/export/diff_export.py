@@ -202,9 +202,10 @@ def value_text(key: str, value) -> str:
 
 
 def write_diff(d: GraphDiff, pair: PairLayout | None, path: str | Path,
-               scale: float = 1.0) -> Path:
+               scale: float | None = None) -> Path:
     """Write by extension (.svg, .png, .json, .md), whole or not at all. ``pair`` is
-    needed for the drawings only."""
+    needed for the drawings only; a PNG's ``scale`` is 2 unless given (1 blurred its
+    text), as for single diagrams."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -220,6 +221,7 @@ def write_diff(d: GraphDiff, pair: PairLayout | None, path: str | Path,
         check_size("svg", *canvas_size(pair, legend(d, pair)), 1.0)  # before writing
         write_text_atomic(path, diff_svg(d, pair))
     else:
+        scale = 2.0 if scale is None else scale
         check_size("png", *canvas_size(pair, legend(d, pair)), scale)
         write_atomic(path, lambda tmp: diff_png(d, pair, tmp, scale))
     return path

@@ -134,18 +134,22 @@ def overlay(image: Image.Image, mask: np.ndarray, opacity: float = 0.5,
 
 
 def grad_cam(model: nn.Module, x: torch.Tensor, layer: str, class_index: int | None = None,
-             tf32: bool = False) -> tuple[np.ndarray, int]:
+             tf32: bool = False, call: int | None = None) -> tuple[np.ndarray, int]:
     """Grad-CAM (Selvaraju et al. 2017) at module ``layer``: the ReLU of the activation
     maps weighted by their average gradient for the class score. Returns the map over the
     input, normalised to [0, 1], and the class used (the top one unless given). float32
-    is IEEE float32 unless ``tf32``."""
+    is IEEE float32 unless ``tf32``. ``call``: which call of a module used more than once
+    (a ReLU shared in a block) to look at; None, the last."""
     modules = dict(model.named_modules())
     if layer not in modules:
         raise KeyError(f"no module {layer!r} in the model")
     store: dict[str, torch.Tensor] = {}
+    calls = [0]
 
     def hook(module, args, output):
-        store["act"] = output if isinstance(output, torch.Tensor) else output[0]
+        if call is None or calls[0] == call:
+            store["act"] = output if isinstance(output, torch.Tensor) else output[0]
+        calls[0] += 1
 
     handle = modules[layer].register_forward_hook(hook)
     try:

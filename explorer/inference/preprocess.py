@@ -22,6 +22,7 @@ class Geometry:
     box: tuple[float, float, float, float]  # region of the image the input shows (x0,y0,x1,y1)
     input_size: tuple[int, int]  # W, H of the model input
     content: tuple[int, int, int, int]  # where the image lies inside the input (pad mode)
+    steps: tuple[str, ...] = ()  # what was done, in order: resize, crop, grey, normalise
 
     def text(self) -> str:
         """How the image became the input, in words (a 10×10 image was silently
@@ -30,12 +31,40 @@ class Geometry:
         w, h = self.input_size
         x0, y0, x1, y1 = self.box
         scale = w / max(x1 - x0, 1e-9)
-        whole = x0 <= 0.5 and y0 <= 0.5 and x1 >= iw - 0.5 and y1 >= ih - 0.5
-        seen = "the whole image" if whole else (
+        seen = "the whole image" if not self.cropped() else (
             f"its centre {round(x1 - x0)}×{round(y1 - y0)} px")
         size = (f"scaled up ×{scale:.1f}: details are invented" if scale > 2
                 else f"scaled ×{scale:.2f}")
         return f"{iw}×{ih} px image → {w}×{h} input: {seen}, {size}"
+
+    def steps_text(self) -> str:
+        """The preprocessing in one line: "resized 10×10 → 256×256 (bilinear), centre
+        224×224 cropped, normalised: ..."."""
+        return ", ".join(self.steps)
+
+    def cropped(self) -> bool:
+        """The input shows only part of the image (a centre crop)."""
+        iw, ih = self.image_size
+        x0, y0, x1, y1 = self.box
+        return x0 > 0.5 or y0 > 0.5 or x1 < iw - 0.5 or y1 < ih - 0.5
+
+    def as_dict(self) -> dict:
+        """For prediction.json: sizes, the region of the image the input shows (image
+        pixels), the steps and the summary line."""
+        return {"image_size": list(self.image_size), "input_size": list(self.input_size),
+                "crop_box": [round(v, 3) for v in self.box], "steps": list(self.steps),
+                "summary": self.text()}
+
+
+def _numbers(values) -> str:
+    return ", ".join(f"{v:g}" for v in values)
+
+
+def _steps(resize: str, fitting: tuple[str, ...], channels: int, mean, std) -> tuple[str, ...]:
+    grey = ("converted to grey",) if channels == 1 else ()
+    return (resize, *fitting, *grey,
+            f"normalised: (x − mean) / std, mean {_numbers(mean)}, std {_numbers(std)} "
+            "(pixels scaled to 0-1 first)")
 
 
 def preprocess(img: Image.Image, input_shape: tuple[int, int, int], mean, std,
@@ -51,9 +80,11 @@ def preprocess(img: Image.Image, input_shape: tuple[int, int, int], mean, std,
         out = resized.crop((left, top, left + w, top + h))
         box = (left / scale, top / scale, (left + w) / scale, (top + h) / scale)
         content = (0, 0, w, h)
+        did = (f"resized {iw}×{ih} → {rw}×{rh} (bilinear)", (f"centre {w}×{h} cropped",))
     elif fit == "resize":
         out = img.resize((w, h), Image.BILINEAR)
         box, content = (0.0, 0.0, float(iw), float(ih)), (0, 0, w, h)
+        did = (f"stretched {iw}×{ih} → {w}×{h} (bilinear)", ())
     elif fit == "pad":
         scale = min(w / iw, h / ih)
         rw, rh = max(1, round(iw * scale)), max(1, round(ih * scale))
@@ -61,9 +92,11 @@ def preprocess(img: Image.Image, input_shape: tuple[int, int, int], mean, std,
         left, top = (w - rw) // 2, (h - rh) // 2
         out.paste(img.resize((rw, rh), Image.BILINEAR), (left, top))
         box, content = (0.0, 0.0, float(iw), float(ih)), (left, top, left + rw, top + rh)
+        did = (f"resized {iw}×{ih} → {rw}×{rh} (bilinear)", (f"padded with black to {w}×{h}",))
     else:
         raise ValueError(f"fit must be 'crop', 'resize' or 'pad', not {fit!r}")
-    return normalize(out, c, mean, std), Geometry((iw, ih), box, (w, h), content)
+    steps = _steps(*did, c, mean, std)
+    return normalize(out, c, mean, std), Geometry((iw, ih), box, (w, h), content, steps)
 
 
 def normalize(img: Image.Image, channels: int, mean, std) -> torch.Tensor:
@@ -131,7 +164,10 @@ def preprocess_recipe(img: Image.Image, recipe: Recipe,
     else:
         out = img.resize((w, h), resample, box=box)
     x = normalize(out, channels, recipe.mean, recipe.std)
-    return x, Geometry((iw, ih), box, (w, h), (0, 0, w, h))
+    crop = (f"centre {w}×{h} cropped",) if recipe.crop else ()
+    steps = _steps(f"resized {iw}×{ih} → {rw}×{rh} ({recipe.interpolation})", crop, channels,
+                   recipe.mean, recipe.std)
+    return x, Geometry((iw, ih), box, (w, h), (0, 0, w, h), steps)
 
 
 def unprocess(x: torch.Tensor, mean, std) -> Image.Image:

@@ -98,3 +98,40 @@ def heat_overlay(image: Image.Image, heat: np.ndarray, opacity: float = 0.5) -> 
     h = (h - lo) / (hi - lo) if hi > lo else np.zeros_like(h)
     colours = Image.fromarray(colormap(h), "RGB").resize(image.size, Image.BILINEAR)
     return Image.blend(image.convert("RGB"), colours, opacity)
+
+
+def colour_bar(width: int, height: int) -> Image.Image:
+    """The heat maps' scale, 0 at the left to 1 at the right (viridis)."""
+    ramp = np.linspace(0, 1, max(width, 1), dtype=np.float32)[None, :].repeat(max(height, 1), 0)
+    return Image.fromarray(colormap(ramp), "RGB")
+
+
+def cam_overlay(image: Image.Image, heat: np.ndarray, box: tuple[float, float, float, float]
+                | None = None, opacity: float = 0.5) -> Image.Image:
+    """A Grad-CAM map (image-sized, [0, 1]) blended onto the image inside ``box`` (the
+    region the model saw: the centre crop) with a dashed outline; outside it the image
+    is faded, as nothing there was measured (it read as a lit square, unexplained)."""
+    from PIL import ImageDraw
+
+    shown = heat_overlay(image, heat, opacity)
+    if box is None:
+        return shown
+    base = image.convert("RGB")
+    faded = Image.blend(base, Image.new("RGB", base.size, (128, 128, 128)), 0.6)
+    x0, y0, x1, y1 = (round(v) for v in box)
+    x0, y0 = max(0, x0), max(0, y0)
+    x1, y1 = min(base.width, x1), min(base.height, y1)
+    faded.paste(shown.crop((x0, y0, x1, y1)), (x0, y0))
+    draw = ImageDraw.Draw(faded)
+    dash = max(2, min(base.size) // 40)
+    width = max(1, min(base.size) // 200)
+    for (ax, ay), (bx, by) in (((x0, y0), (x1 - 1, y0)), ((x1 - 1, y0), (x1 - 1, y1 - 1)),
+                               ((x0, y1 - 1), (x1 - 1, y1 - 1)), ((x0, y0), (x0, y1 - 1))):
+        length = max(abs(bx - ax), abs(by - ay))
+        for start in range(0, length + 1, 2 * dash):
+            end = min(length, start + dash)
+            t0, t1 = start / max(length, 1), end / max(length, 1)
+            draw.line((ax + (bx - ax) * t0, ay + (by - ay) * t0,
+                       ax + (bx - ax) * t1, ay + (by - ay) * t1), fill=(255, 255, 255),
+                      width=width)
+    return faded

@@ -66,7 +66,8 @@ class RunResult:
 
     def prediction(self, model: str, device: str, weights: str | None) -> dict[str, Any]:
         out: dict[str, Any] = {"model": model, "device": device,
-                               "weights": weights or "random init", "task": self.task}
+                               "weights": weights or "random init", "task": self.task,
+                               "input": self.geometry.as_dict()}
         if self.task == "classification":
             out["top_k"] = self.top_k
         else:
