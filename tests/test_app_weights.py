@@ -136,3 +136,35 @@ def test_a_failed_download_is_one_message_and_keeps_the_model(qtbot, window, ser
     assert "404" in message and ws.file_name in message and folder == ws.cache_path().parent
     assert asked[1] == "chose a file" and not window.warnings
     assert leftovers() == [] and not window.state.weights.trained
+
+
+def test_sigterm_mid_download_closes_the_window_and_leaves_nothing(qtbot, window, served):  # noqa: F811
+    """A logout or ``kill`` during a download: the window closes as its close button
+    does, and the partial file goes with it (it used to stay until the next download)."""
+    import signal
+
+    from explorer.app.main import close_on_signals
+
+    server, ws = served
+    load(qtbot, window, MODEL)
+    menu = window.weights_menu
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    for sig in saved:
+        signal.signal(sig, signal.SIG_DFL)
+    try:
+        close_on_signals(window)
+        sent = []
+
+        def terminate_once_started(done, total):  # on the download's thread, mid-transfer
+            if done > 0 and not sent:
+                sent.append(done)
+                os.kill(os.getpid(), signal.SIGTERM)
+                menu.runner._current.cancelled.wait(30)  # held mid-transfer until closed
+
+        menu.progressed.connect(terminate_once_started, Qt.DirectConnection)
+        choose(window, ws)
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT)
+        assert sent and leftovers() == [] and not ws.is_cached()
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)

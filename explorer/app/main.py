@@ -74,6 +74,22 @@ def collect_garbage_on_ui_thread(parent) -> QTimer:
     return timer
 
 
+def close_on_signals(window) -> None:
+    """SIGTERM and SIGHUP (a logout, ``kill``, a closed terminal) close the window as its
+    close button does: the layout is saved and a download in progress is cancelled, taking
+    its partial file with it. Python runs the handler on the UI thread the next time the
+    interpreter gets control (the garbage timer wakes it every second); the close itself
+    waits for the event loop. A handler someone else installed is kept."""
+    import signal
+
+    def close(_signum, _frame) -> None:
+        QTimer.singleShot(0, window.close)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            signal.signal(sig, close)
+
+
 def collect_now() -> None:
     gc.collect()
     gc.freeze()  # survivors are long-lived; freed ones are still reclaimed by refcount
@@ -151,6 +167,7 @@ def launch(argv: list[str] | None = None) -> int:
     def finish() -> None:
         window.load_core()
         window.gc_timer = collect_garbage_on_ui_thread(window)
+        close_on_signals(window)
         responsive_threads()
         window.panel.set_canvas(window.theme)
         window.shown.connect(first_graph)

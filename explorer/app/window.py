@@ -460,6 +460,8 @@ class MainWindow(FilesMixin, QMainWindow):
             self.runner.pool.clear()  # queued background counts are not needed any more
             self.runner.wait(5000)
             self.training.cancel()
+            self.weights_menu.cancel()  # a download stops and removes its partial file
+            self.weights_menu.runner.wait(3000)
             for worker in (self.runner.pool, self.weights_menu.runner.pool,
                            self.training.runner.pool):
                 worker.stop()  # idle threads end with the window
