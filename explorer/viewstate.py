@@ -78,6 +78,7 @@ class Weights:
 
     label: str = "random init"
     path: str | None = None
+    labels: str | None = None  # the label set they were trained to tell ("shapes"), if known
 
     @property
     def trained(self) -> bool:

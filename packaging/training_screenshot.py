@@ -1,5 +1,7 @@
 """A screenshot of the real window training two models side by side: the Training dock's
-live curves once the run has ended, the trained weights live (the title says so).
+live curves once the run has ended, the trained weights live (the title says so); with
+``--during``, a second one taken mid-run, when the window shows the weights of epoch
+``--at`` (the dock's "after each epoch"), a test image run through them.
 
     Xvfb :99 -screen 0 1600x1000x24 & openbox &
     DISPLAY=:99 .venv/bin/python packaging/training_screenshot.py out.png \\
@@ -36,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--train-size", type=int)
     parser.add_argument("--preset", default="quick")
+    parser.add_argument("--during", type=Path, help="also a screenshot while it trains")
+    parser.add_argument("--at", type=int, default=3, help="the epoch --during shows")
     args = parser.parse_args(argv)
 
     import torch
@@ -58,10 +62,24 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents()
             time.sleep(0.02)
         window.training.runs = Path(tmp, "runs")
+        if args.during:
+            window.inference.set_image(_test_image(args.dataset), "a test image")
+            window.training.panel.every_epoch.setChecked(True)
         window.training.start(TrainRequest(args.dataset, ((name, options), model_arg(args.vs)),
                                            args.preset, args.epochs, "cpu", args.train_size))
         window.resizeDocks([window.training.dock], [420], Qt.Vertical)
         start = time.monotonic()
+        wanted = f"after epoch {args.at} of"
+        while args.during and wanted not in window.state.weights.label:
+            app.processEvents()
+            time.sleep(0.05)
+        if args.during:
+            window.training.dock.raise_()
+            for _ in range(40):  # the image's run on those weights
+                app.processEvents()
+                time.sleep(0.05)
+            print(window.windowTitle())
+            subprocess.run(["import", "-window", "root", str(args.during)], check=True)
         while window.training.log.running or not window.state.weights.trained:
             app.processEvents()
             time.sleep(0.05)
@@ -75,6 +93,18 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(["import", "-window", "root", str(args.out)], check=True)
         window.close()
     return 0
+
+
+def _test_image(dataset: str):
+    """The data set's first test image, large enough to see."""
+    from PIL import Image
+
+    from explorer.training import load_dataset
+
+    x = load_dataset(dataset, train_size=64).test_x[0]
+    mode = "L" if x.shape[0] == 1 else "RGB"
+    image = Image.fromarray(x.permute(1, 2, 0).squeeze(-1).numpy(), mode)
+    return image.resize((128, 128), Image.NEAREST).convert("RGB")
 
 
 if __name__ == "__main__":

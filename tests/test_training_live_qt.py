@@ -12,6 +12,7 @@ from apphelpers import TIMEOUT, load
 from PIL import Image
 
 from explorer.app.training.dialog import TrainRequest
+from explorer.inference.predictions import load_labels
 
 
 def _digit() -> Image.Image:
@@ -33,7 +34,7 @@ def test_weights_shown_while_training_then_the_trained_ones_saved(qtbot, window,
 
     w = window
     load(qtbot, w, "lenet5")
-    w.inference.set_image(_digit(), "a one")
+    w.inference.set_image(_digit(), "a bar")
     qtbot.waitUntil(lambda: w.state.result is not None, timeout=TIMEOUT)
     node = "features.3"
     untrained, first = _maps(w, node), w.state.result
@@ -42,13 +43,14 @@ def test_weights_shown_while_training_then_the_trained_ones_saved(qtbot, window,
     untrained_loss = w.state.flow[0].loss
 
     w.training.runs = tmp_path
-    w.training.start(TrainRequest("digits", (("lenet5", {}),), "quick", 2, "cpu", None))
+    w.training.start(TrainRequest("shapes", (("lenet5", {}),), "quick", 2,
+                                  "cpu", 1500))
     panel, log = w.training.panel, w.training.log
     assert log.running and panel.refresh.isVisible() and not panel.which.isVisible()
     panel.refresh.click()  # served at the run's first step boundary
-    qtbot.waitUntil(lambda: w.state.weights.label.startswith("training on digits"),
+    qtbot.waitUntil(lambda: w.state.weights.label.startswith("training on shapes"),
                     timeout=TIMEOUT * 3)
-    assert w.state.weights.label == "training on digits: epoch 1 of 2, step 1 of 12"
+    assert w.state.weights.label == "training on shapes: epoch 1 of 2, step 1 of 12"
     assert "epoch 1 of 2, step 1 of 12" in w.windowTitle()
     snapshot = w.state.live.module
     assert not snapshot.training
@@ -64,8 +66,8 @@ def test_weights_shown_while_training_then_the_trained_ones_saved(qtbot, window,
     qtbot.waitUntil(lambda: w.state.weights.label.startswith("trained 2 epochs"),
                     timeout=TIMEOUT)
     error = log.history["lenet5"][-1].test_error
-    assert w.state.weights.label == f"trained 2 epochs on digits, test error {error:.1%}"
-    assert w.windowTitle().endswith(f"(trained 2 epochs on digits, test error {error:.1%})")
+    assert w.state.weights.label == f"trained 2 epochs on shapes, test error {error:.1%}"
+    assert w.windowTitle().endswith(f"(trained 2 epochs on shapes, test error {error:.1%})")
     assert w.state.live.module is not snapshot
     trained = _state(w.state.live.module)
     on_disk = load_file(log.folder + "/weights.safetensors")
@@ -73,6 +75,8 @@ def test_weights_shown_while_training_then_the_trained_ones_saved(qtbot, window,
     assert not all(torch.equal(trained[k], v) for k, v in _state(snapshot).items())
     qtbot.waitUntil(lambda: w.state.result is not second, timeout=TIMEOUT)
     assert not torch.equal(_maps(w, node), early)  # the image ran through the trained net
+    shapes = load_labels("shapes", 10)  # its answers are the data's classes, not CIFAR's
+    assert {p["label"] for p in w.state.result.top_k} <= set(shapes)
 
     saved = tmp_path / "lenet5-trained.safetensors"
     w.inference.save_weights(str(saved))

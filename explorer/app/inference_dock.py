@@ -142,7 +142,7 @@ class InferenceController(WeightsJobs, QObject):
         info, graph, image, device = p.info, p.graph, self.state.image, self.device
         name, options = p.name, dict(p.options)
         ws = published_set(name, weights)  # published weights bring their own recipe
-        recipe, labels = (ws.recipe, ws.labels) if ws is not None else (None, None)
+        recipe, labels = (ws.recipe, ws.labels) if ws is not None else (None, weights.labels)
 
         def job(progress):
             progress.check("loading the model", 0.1)
@@ -209,6 +209,8 @@ class InferenceController(WeightsJobs, QObject):
         ws = published_set(self.state.model.name, self.state.weights)
         if ws is not None:
             return load_labels(ws.labels, classes)
+        if self.state.weights.labels:  # trained here: the data's classes
+            return load_labels(self.state.weights.labels, classes)
         demo = self._demo_meta()
         if demo and self.weights_label == demo["weights"] and len(demo["classes"]) == classes:
             return tuple(demo["classes"])

@@ -79,6 +79,7 @@ class TrainedModel:
     path: str  # its weights.safetensors in the run folder
     title: str  # "trained 5 epochs on shapes, test error 12.0%"
     label: str = ""  # how the run names it: "lenet5 (activation=relu)"
+    labels: str | None = None  # the data's label set ("shapes"), when it has one
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ from .dialog import TrainDialog, TrainRequest
 from .dock import TrainingDock
 from .draw import DrawPanel
 
+CURVES_HEIGHT = 300  # px: curves that read (the bottom docks start short), as the Flow dock
+
 
 def runs_dir() -> Path:
     base = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)
@@ -111,7 +113,7 @@ class TrainingController(QObject):
 
     def start(self, request: TrainRequest) -> int:
         from ...training import get_recipe, load_dataset, prepare, train_side_by_side
-        from ...training.run import RunSpec, title, weights_name
+        from ...training.run import LABEL_SETS, RunSpec, title, weights_name
 
         name = request.models[0][0]
         folder = self.runs / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
@@ -149,11 +151,14 @@ class TrainingController(QObject):
                                on_step=on_step, out=folder)
             return TrainingDone(tuple(
                 TrainedModel(c.name, c.options, c.model.to("cpu").eval(),
-                             str(folder / weights_name(i, c)), title(c, data), c.label)
+                             str(folder / weights_name(i, c)), title(c, data), c.label,
+                             LABEL_SETS.get(data.name))
                 for i, c in enumerate(contenders)), str(folder))
 
         self.dock.show()
         self.dock.raise_()
+        if self.dock.height() < CURVES_HEIGHT and not self.dock.isFloating():
+            self.window.resizeDocks([self.dock], [CURVES_HEIGHT], Qt.Vertical)
         self.lesson = None  # run_lesson sets it again for its own run
         return self.runner.submit(job)
 
@@ -202,10 +207,13 @@ class TrainingController(QObject):
             self._render()
 
     def _snapshot(self, generation: int, snapshot) -> None:
+        from ...training.run import LABEL_SETS
+
         if not self.runner.is_current(generation) or not self.log.running:
             return
         self.make_live(snapshot.name, snapshot.options, snapshot.module,
-                       Weights(snapshot.title(), self.log.folder),
+                       Weights(snapshot.title(), self.log.folder,
+                               LABEL_SETS.get(snapshot.dataset)),
                        f"{snapshot.label}: the window shows its weights {snapshot.title()}")
 
     def _finished(self, generation: int, result, _note: str) -> None:
@@ -240,7 +248,8 @@ class TrainingController(QObject):
     def use_trained(self, trained: TrainedModel) -> None:
         """Make ``trained`` the live model (its title says how it was trained)."""
         self.make_live(trained.name, trained.options, trained.module,
-                       Weights(trained.title, trained.path), f"{trained.name}: {trained.title}")
+                       Weights(trained.title, trained.path, trained.labels),
+                       f"{trained.name}: {trained.title}")
 
     def make_live(self, name: str, options: dict, module, weights: Weights,
                   note: str) -> None:
