@@ -114,3 +114,28 @@ def test_cam_overlay_fades_what_the_model_did_not_see_and_outlines_the_crop():
     bar = np.asarray(colour_bar(50, 4))
     assert bar.shape == (4, 50, 3) and tuple(bar[0, 0]) == (68, 1, 84)
     assert tuple(bar[0, -1]) == (253, 231, 37)
+
+
+def test_a_damaged_picture_says_what_is_wrong_with_it(tmp_path):
+    """Was: a PNG cut after its header read "not an image (no PNG ... header)", a cut
+    JPEG "cannot decode the image (image file is truncated (238 bytes not processed))"."""
+    import pytest
+
+    from explorer.inference.imaging import ImageError, load_image
+
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (200, 200, 3), np.uint8)).save(tmp_path / "a.png")
+    Image.fromarray(rng.integers(0, 255, (200, 200, 3), np.uint8)).save(tmp_path / "a.jpg",
+                                                                       quality=95)
+    data = (tmp_path / "a.png").read_bytes()
+    (tmp_path / "head.png").write_bytes(data[:40])
+    with pytest.raises(ImageError, match=r"head.png: a damaged PNG file \(its header"):
+        load_image(tmp_path / "head.png")
+    for name in ("a.png", "a.jpg"):
+        data = (tmp_path / name).read_bytes()
+        (tmp_path / f"cut_{name}").write_bytes(data[:len(data) * 2 // 3])
+        with pytest.raises(ImageError, match="the file is truncated: it ends before all"):
+            load_image(tmp_path / f"cut_{name}")
+    (tmp_path / "notes.png").write_text("hello")
+    with pytest.raises(ImageError, match="notes.png: not an image"):
+        load_image(tmp_path / "notes.png")

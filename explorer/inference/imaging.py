@@ -97,6 +97,10 @@ def _load(path: str | Path, max_pixels: int, work_pixels: int, decode: bool):
     except PermissionError:
         raise ImageError(f"{path}: permission denied") from None
     except UnidentifiedImageError:
+        kind = _kind(path)
+        if kind:  # its first bytes say what it should be: damaged, not foreign
+            raise ImageError(f"{path}: a damaged {kind} file (its header is cut short or "
+                             "broken)") from None
         raise ImageError(f"{path}: not an image (no PNG, JPEG, BMP, GIF, TIFF or WebP "
                          f"header; the file may be damaged or of another kind)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -107,10 +111,29 @@ def _load(path: str | Path, max_pixels: int, work_pixels: int, decode: bool):
             KeyError, struct.error) as exc:  # Pillow's plugins raise all of these on junk
         detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(
             exc).__name__
+        if "truncated" in detail:
+            raise ImageError(f"{path}: the file is truncated: it ends before all of its "
+                             "pixels (a copy or download cut short?)") from None
         raise ImageError(f"{path}: cannot decode the image ({detail})") from None
     if orientation in _ORIENTATION:
         out = out.transpose(_ORIENTATION[orientation])
     return out
+
+
+_MAGIC = ((b"\x89PNG", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"),
+          (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"BM", "BMP"))
+
+
+def _kind(path: Path) -> str | None:
+    """The picture format a file's first bytes announce, if any."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((name for magic, name in _MAGIC if head.startswith(magic)), None)
 
 
 def check_header(img: Image.Image, path: str | Path, max_pixels: int = MAX_PIXELS) -> None:
