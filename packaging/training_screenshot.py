@@ -1,7 +1,8 @@
 """A screenshot of the real window training two models side by side: the Training dock's
 live curves once the run has ended, the trained weights live (the title says so); with
 ``--during``, a second one taken mid-run, when the window shows the weights of epoch
-``--at`` (the dock's "after each epoch"), a test image run through them.
+``--at`` (the dock's "after each epoch", then off) and a test image's feature maps on
+them, while the training goes on.
 
     Xvfb :99 -screen 0 1600x1000x24 & openbox &
     DISPLAY=:99 .venv/bin/python packaging/training_screenshot.py out.png \\
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents()
             time.sleep(0.05)
         if args.during:
-            window.training.dock.raise_()
+            window.training.panel.every_epoch.setChecked(False)  # the window stays there
             for _ in range(40):  # the image's run on those weights
                 app.processEvents()
                 time.sleep(0.05)
@@ -86,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
             if window.training.log.state == "failed":
                 return 1
         for _ in range(40):
+            app.processEvents()
+            time.sleep(0.05)
+        window.training.dock.raise_()  # the curves (an image's run raised its maps)
+        for _ in range(10):
             app.processEvents()
             time.sleep(0.05)
         print(f"trained in {time.monotonic() - start:.0f} s: {window.training.log.message}")
