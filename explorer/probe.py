@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from torch import nn
 
@@ -31,6 +32,7 @@ from .usermodel import (
     candidates,
     load_module,
     split_spec,
+    user_model_info,
 )
 
 DEFAULT_INPUT = (1, 3, 224, 224)
@@ -52,16 +54,19 @@ class ProbeResult:
 
 def probe(spec: str, input_shape: tuple[int, ...] | None = None,
           timeout: float | None = None, memory: int = PROBE_MEMORY,
-          cancelled: Callable[[], bool] | None = None) -> ProbeResult:
+          cancelled: Callable[[], bool] | None = None,
+          options: dict[str, Any] | None = None) -> ProbeResult:
     """Load ``spec``'s file, build the model and run it once on the meta device, in a
     child process limited to ``timeout`` seconds of user code and ``memory`` bytes beyond
     the interpreter's own. Raises UserModelError with the file and line for anything that
     goes wrong there, hangs, exits and crashes included. ``cancelled`` (polled) stops it.
-    ``EXPLORER_PROBE_SECONDS`` overrides the default time limit."""
+    ``options`` are the constructor's arguments (checked here; defaults and guesses for
+    the rest). ``EXPLORER_PROBE_SECONDS`` overrides the default time limit."""
     path, name = split_spec(spec)
     problem = file_problem(path, "a Python file")
     if problem:
         raise UserModelError(f"{path}: {problem}")
+    values = user_model_info(spec).resolve(options or {})
     if timeout is None:
         timeout = float(os.environ.get("EXPLORER_PROBE_SECONDS", PROBE_SECONDS))
     shape = tuple(input_shape or DEFAULT_INPUT)
@@ -71,7 +76,7 @@ def probe(spec: str, input_shape: tuple[int, ...] | None = None,
     os.close(fd)
     try:
         child = ctx.Process(target=_child, args=(send, str(path), name, shape, memory,
-                                                 dump_path), daemon=True)
+                                                 dump_path, values), daemon=True)
         child.start()
         send.close()
         try:
@@ -143,7 +148,7 @@ def _function_in(dump: str, path: Path) -> str:
 
 
 def _child(send, path_text: str, name: str | None, shape: tuple, memory: int,
-           dump_path: str) -> None:
+           dump_path: str, options: dict[str, Any]) -> None:
     """The probe itself, in the child process."""
     import faulthandler
 
@@ -164,9 +169,9 @@ def _child(send, path_text: str, name: str | None, shape: tuple, memory: int,
         picked = _pick(module, path, name)
         try:  # shapes only: a model far too large to allocate can still be drawn
             with torch.device("meta"):
-                model = _instantiate(module, path, picked)
+                model = _instantiate(module, path, picked, options)
         except UserModelError:  # code that needs real tensors while it builds
-            model = _instantiate(module, path, picked)
+            model = _instantiate(module, path, picked, options)
         forward_error = None
         try:
             with torch.no_grad():

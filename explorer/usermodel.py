@@ -14,10 +14,12 @@ import sys
 import traceback
 import types
 from pathlib import Path
+from typing import Any
 
 from torch import nn
 
 from .inputs import file_problem
+from .usermodel_options import constructor_options
 from .zoo.registry import ModelInfo, ZooError
 
 
@@ -125,38 +127,46 @@ def _required(target) -> list[str]:
             and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
-def _instantiate(module: types.ModuleType, path: Path, name: str) -> nn.Module:
+def _instantiate(module: types.ModuleType, path: Path, name: str,
+                 options: dict[str, Any] | None = None) -> nn.Module:
+    options = options or {}
     target = getattr(module, name)
-    required = _required(target)
+    required = [a for a in _required(target) if a not in options]
     if required:  # was: "TypeError in NeedsArgs(): missing 1 required positional argument"
         args = ", ".join(required)
+        values = ", ".join(f"{a}=…" for a in required)
         raise UserModelError(
-            f"{path}: {name}() needs {args}, and the explorer builds a model with no "
-            f"arguments: give {'it defaults' if len(required) > 1 else 'it a default'} "
-            f"({required[0]}=…), or add a function that returns {name}(…) and open "
-            f"{path.name}:that_function")
+            f"{path}: {name}() needs {args}, which the file gives no default and the "
+            f"explorer cannot guess: give {'them defaults' if len(required) > 1 else 'it one'} "
+            f"({values}), or add to the file `def build(): return {name}({values})` "
+            f"and open {path.name}:build")
+    call = f"{name}({', '.join(f'{k}={v!r}' for k, v in options.items())})"
     try:
-        model = target()
+        model = target(**options)
     except (Exception, SystemExit) as exc:  # noqa: BLE001
-        raise UserModelError(_describe(exc, path, f"in {name}()")) from None
+        raise UserModelError(_describe(exc, path, f"in {call}")) from None
     if not isinstance(model, nn.Module):
         raise UserModelError(f"{path}: {name}() returned {type(model).__name__}, "
                              "not an nn.Module")
     return model
 
 
-def load_user_model(spec: str) -> nn.Module:
+def load_user_model(spec: str, **options: Any) -> nn.Module:
     """The model in eval mode, built in this process (``explorer.probe`` first where a
-    hang or an exit must not take the process down)."""
+    hang or an exit must not take the process down); ``options`` are its constructor's
+    keyword arguments."""
     path, name = split_spec(spec)
     module = load_module(path)
     name = _pick(module, path, name)
-    return _instantiate(module, path, name).eval()
+    return _instantiate(module, path, name, options).eval()
 
 
 def user_model_info(spec: str, input_shape: tuple[int, int, int] = (3, 224, 224)) -> ModelInfo:
+    """The person's model as the zoo's: its constructor's arguments with literal
+    defaults (and required ones with a guess) are its options, read without running it."""
     path, name = split_spec(spec)
     return ModelInfo(name=spec, family="Your models", task="classification",
                      paper=str(path), year=0, input_shape=input_shape,
-                     builder=lambda: load_user_model(spec),
+                     builder=lambda **options: load_user_model(spec, **options),
+                     options=constructor_options(path, name),
                      description=f"{name or 'model'} from {path}")

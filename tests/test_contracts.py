@@ -24,9 +24,9 @@ ALLOWED = {
     "export": BASE | {"zoo", "graph", "analysis", "inference"},
     "training": BASE | {"zoo", "inference", "export"},
 }
-# usermodel.py is the zoo's door for a person's own file (the registry resolves
-# ``file.py:Name`` through it), so it belongs to the zoo's layer.
-LAYER_OF = {"usermodel": "zoo"}
+# usermodel.py (with usermodel_options.py, its arguments) is the zoo's door for a person's
+# own file (the registry resolves ``file.py:Name`` through it): it belongs to the zoo's layer.
+LAYER_OF = {"usermodel": "zoo", "usermodel_options": "zoo"}
 VIEWS = {"app", "cli", "__main__"}  # the window and the command line sit on top
 QT_MODULES = ("PySide6", "pyqtgraph", "shiboken6")
 

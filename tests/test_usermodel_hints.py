@@ -22,6 +22,8 @@ def test_a_class_that_needs_arguments_says_how_to_open_it(tmp_path):
     with pytest.raises(UserModelError) as err:
         load_user_model(f"{path}:NeedsArgs")
     text = str(err.value)
-    assert "NeedsArgs() needs classes" in text and "net.py:that_function" in text
+    assert "NeedsArgs() needs classes" in text
+    assert "`def build(): return NeedsArgs(classes=…)`" in text
+    assert "open net.py:build" in text
     assert "TypeError" not in text
     assert load_user_model(f"{path}:small").fc.out_features == 3

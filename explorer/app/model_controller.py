@@ -4,13 +4,16 @@ the ViewState. No widget here: the window and the views subscribe to the state."
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from ..usermodel import is_user_model
 from ..viewstate import Place, ViewState, revealing
+from .model_file import probe_step
 from .results import LayoutReady, ModelReady
 from .workers import Progress, Runner
 
@@ -56,8 +59,12 @@ class ModelController(QObject):
         p = self.state.model
         if p is None:
             return None
-        return self.open_model(p.name, p.options if options is None else options,
-                               input_shape or p.input_shape)
+        options = p.options if options is None else options
+        shape = input_shape or p.input_shape
+        first = None
+        if is_user_model(p.name):  # the person's code with new arguments: probed again
+            first = functools.partial(probe_step, p.name, shape, options=options)
+        return self.open_model(p.name, options, shape, first=first)
 
     def relayout(self, spec=None, direction: str | None = None, select: str | None = None,
                  record: bool = True, zoom: Any = None,

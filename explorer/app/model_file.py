@@ -44,15 +44,16 @@ def ask_input_shape(parent) -> tuple[int, ...] | None:
     return shape
 
 
-def probe_step(spec: str, input_shape: tuple[int, ...], progress: Progress) -> None:
+def probe_step(spec: str, input_shape: tuple[int, ...], progress: Progress,
+               options: dict | None = None) -> None:
     """The probe (a child process with a time and a memory limit) before the model is
-    built in-process; Cancel stops it at once."""
+    built in-process, with ``options`` (its constructor's arguments); Cancel stops it."""
     from ..probe import probe
     from ..usermodel import UserModelError
 
     progress.check("trying the file in a separate process", 0.02)
     try:
-        probe(spec, input_shape, cancelled=progress.cancelled.is_set)
+        probe(spec, input_shape, cancelled=progress.cancelled.is_set, options=options)
     except UserModelError:
         if progress.cancelled.is_set():
             raise Cancelled from None

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QSpinBox,
     QWidget,
 )
@@ -51,7 +52,18 @@ class OptionsForm(QWidget):
             widget.setToolTip(f"{opt.help}\nallowed: {opt.allowed()}")
             widget.setObjectName(f"option_{opt.name}")
             self.widgets[opt.name] = widget
-            self.form.addRow(opt.name.replace("_", " "), widget)
+            label = opt.name.replace("_", " ")
+            if opt.guessed:  # a person's required argument: say the value is a guess
+                label += " (guess)"
+            self.form.addRow(label, widget)
+        guessed = [o.name for o in info.options if o.guessed]
+        if guessed:
+            note = QLabel(f"{', '.join(guessed)}: no default in the file, so the model "
+                          "was built with a guess; set the value it needs.")
+            note.setWordWrap(True)
+            note.setObjectName("options_guess_note")
+            note.setMinimumHeight(note.heightForWidth(200))
+            self.form.addRow(note)
         self.height_box, self.width_box = QSpinBox(), QSpinBox()
         for box, value in ((self.height_box, input_shape[2]), (self.width_box, input_shape[3])):
             box.setRange(8, 4096)
@@ -83,12 +95,16 @@ class OptionsForm(QWidget):
             w.valueChanged.connect(self._schedule)
         elif opt.type is float:
             w = QDoubleSpinBox()
-            w.setDecimals(3)
+            # enough decimals for the value (a person's eps=1e-5 must not read 0.000)
+            w.setDecimals(min(10, max(3, len(f"{float(value):.10f}".rstrip("0").split(".")[1]))))
             w.setSingleStep(0.05)
             w.setRange(opt.min if opt.min is not None else -1e6,
                        opt.max if opt.max is not None else 1e6)
             w.setValue(float(value))
             w.valueChanged.connect(self._schedule)
+        elif opt.type in (str, tuple):  # a person's string or tuple argument: typed in
+            w = QLineEdit(value if isinstance(value, str) else ", ".join(map(str, value)))
+            w.editingFinished.connect(self._schedule)
         else:
             w = QLabel(str(value))
         return w
@@ -102,7 +118,22 @@ class OptionsForm(QWidget):
                 out[name] = w.currentData()
             elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
                 out[name] = w.value()
+            elif isinstance(w, QLineEdit):  # a tuple's text is read by its option
+                out[name] = self._typed(name, w.text())
         return out
+
+    def _typed(self, name: str, text: str) -> Any:
+        """A tuple option's text as its tuple; text the option refuses stays text (the
+        rebuild says what is wrong with it)."""
+        from ..zoo.registry import ZooError
+
+        opt = self.info.option(name) if self.info is not None else None
+        if opt is None or opt.type is not tuple:
+            return text
+        try:
+            return opt.validate(self.info.name, text)
+        except ZooError:
+            return text
 
     def input_shape(self) -> tuple[int, int, int, int]:
         channels = self.values().get("in_channels", self.channels)

@@ -39,11 +39,14 @@ def _probe_user_models(args: argparse.Namespace) -> None:
         return
     from ..probe import probe
     from ..usermodel import is_user_model
+    from .common import parse_options
 
     shape = parse_shape(getattr(args, "input", None))
     for spec in specs:
-        if is_user_model(spec):
-            probe(spec, shape)
+        if is_user_model(spec):  # with the options given (its constructor's arguments)
+            own = spec == getattr(args, "name", None) or spec == getattr(args, "model", None)
+            probe(spec, shape, options=parse_options(getattr(args, "option", None))
+                  if own else None)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -88,7 +88,8 @@ def _info(name: str, item: dict[str, Any]) -> ModelInfo:
 
 def _entry(info: ModelInfo, params: int) -> dict[str, Any]:
     item = {k: v for k, v in asdict(info).items() if k not in ("name", "builder", "options")}
-    item["options"] = [{**asdict(o), "type": o.type.__name__} for o in info.options]
+    item["options"] = [{**{k: v for k, v in asdict(o).items() if k != "guessed"},
+                        "type": o.type.__name__} for o in info.options]
     item["params"] = params
     return item
 

@@ -48,12 +48,17 @@ class Option:
     choices: tuple | None = None
     min: float | None = None
     max: float | None = None
+    guessed: bool = False  # a person's required argument, offered with a guessed value
 
     def allowed(self) -> str:
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.type is bool:
             return "True or False"
+        if self.type is tuple:
+            return "a tuple of ints such as (3, 3)"
+        if self.type is str:
+            return "a string"
         lo = "-inf" if self.min is None else self.min
         hi = "inf" if self.max is None else self.max
         article = "an" if self.type.__name__[0] in "aeiou" else "a"
@@ -82,6 +87,9 @@ class Option:
                 return True
             if text in ("0", "false", "no", "off"):
                 return False
+        elif self.type is tuple:
+            return _int_tuple(value, lambda: ZooError(
+                f"{model}: option {self.name}={value!r} is not {self.allowed()}"))
         elif not isinstance(value, bool):  # True is an int to Python, not to a person
             try:
                 if self.type is int and isinstance(value, float) and not value.is_integer():
@@ -92,6 +100,20 @@ class Option:
             except (TypeError, ValueError, OverflowError):
                 pass
         raise ZooError(f"{model}: option {self.name}={value!r} is not {self.allowed()}")
+
+
+def _int_tuple(value: Any, error: Callable[[], Exception]) -> tuple[int, ...]:
+    """(3, 3), [3, 3] or the text "3,3" / "(3, 3)" as a tuple of ints."""
+    if isinstance(value, str):
+        words = [w for w in value.strip().strip("()[]").replace(",", " ").split()]
+        try:
+            value = tuple(int(w) for w in words)
+        except ValueError:
+            raise error() from None
+    if (isinstance(value, (tuple, list)) and value
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        return tuple(value)
+    raise error()
 
 
 @dataclass(frozen=True)
