@@ -11,11 +11,13 @@ model built for tracing) have shapes but no values: their statistics are None.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
+import textwrap
 import math
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +81,7 @@ class Source:
     file: str
     line: int
     user: bool  # the person's own file (opens in their editor), not torch's or the zoo's
+    how: str = "defined in"  # or "created in" (where a person's model made a torch layer)
 
 
 @dataclass
@@ -233,6 +236,51 @@ def source_of(module: nn.Module) -> Source | None:
     return Source(str(path), line, user)
 
 
+def _assigned_at(cls: type, attr: str) -> int | None:
+    """The line of ``self.<attr> = …`` (or ``self.add_module("<attr>", …)``) in ``cls``."""
+    try:
+        lines, start = inspect.getsourcelines(cls)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
+            if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+        if any(isinstance(t, ast.Attribute) and t.attr == attr and isinstance(t.value, ast.Name)
+               and t.value.id == "self" for t in targets):
+            return start + node.lineno - 1
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("add_module", "register_module") and node.args
+                and isinstance(node.args[0], ast.Constant) and node.args[0].value == attr):
+            return start + node.lineno - 1
+    return None
+
+
+def made_by_person(model: nn.Module, path: str, function: bool = False) -> Source | None:
+    """Where a person's own model made the node at ``path``: for a torch layer the line
+    in the person's class that creates it (an ``nn.Conv2d`` inside ``nn.Sequential``
+    counts as the line making the ``Sequential``); for a functional op (``function``)
+    the ``forward`` of the person's class that calls it. None in the zoo's models."""
+    parts = path.split(".") if path else []
+    for i in range(len(parts), -1, -1):
+        owner = _submodule(model, ".".join(parts[:i]))
+        src = source_of(owner) if owner is not None else None
+        if src is None or not src.user:
+            continue
+        name = type(owner).__name__
+        if function:
+            try:
+                line = inspect.getsourcelines(type(owner).forward)[1]
+            except (OSError, TypeError):
+                line = src.line
+            return replace(src, line=line, how=f"called in {name}.forward at")
+        if i == len(parts):
+            return src
+        line = _assigned_at(type(owner), parts[i])
+        return replace(src, line=line or src.line, how=f"created in {name}.__init__ at")
+    return None
+
+
 # ---------------------------------------------------------------------- the node
 def layer_info(graph: LayerGraph, node: str, model: nn.Module | None = None,
                data: dict[str, Any] | None = None, row: Row | None = None,
@@ -255,11 +303,15 @@ def layer_info(graph: LayerGraph, node: str, model: nn.Module | None = None,
         info.share, info.receptive_field, info.stride = row.share, row.receptive_field, row.stride
     if module is not None:
         info.source = source_of(module)
+        if model is not None and (info.source is None or not info.source.user):
+            info.source = made_by_person(model, path) or info.source  # not torch's conv.py
         if kind == "module":
             info.tensors = _tensors(module)
             info.file_node = file_node_rows(getattr(module, "onnx_node", None))
     if kind == "function":  # a functional op knows its file node from tracing
         info.file_node = file_node_rows(data.get("file_node"))
+        if model is not None:
+            info.source = made_by_person(model, data.get("scope", ""), function=True)
     gated = node in graph.nx and any(k == "gate" for *_, k in graph.nx.in_edges(node, "kind"))
     info.operator = operator_named("se_gate") if gated else operator_for(info.type, attrs)
     if data.get("members"):
@@ -380,7 +432,9 @@ def layer_text(info: LayerInfo) -> str:
     rows += [("inside", f"{n} × {op}") for op, n in info.members.items()]
     rows += list(info.file_node.items())
     if info.source is not None:
-        rows.append(("defined in", f"{info.source.file}:{info.source.line}"))
+        words = info.source.how.split()  # "created in Mine.__init__ at"
+        rows.append((" ".join(words[:2]), " ".join(
+            [*words[2:], f"{info.source.file}:{info.source.line}"])))
     lines += [f"  {k:<16}{v}" for k, v in rows]
     if info.tensors:
         lines.append(f"  {'tensor':<22}{'shape':<14}{'dtype':<9}{'count':>9}"

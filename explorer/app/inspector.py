@@ -171,7 +171,7 @@ class Inspector(QScrollArea):
         self._fill_form(rows)
         src = info.source
         self.source.setText("" if src is None else
-                            f"defined in {_breakable(src.file)}:{src.line}")
+                            f"{src.how} {_breakable(src.file)}:{src.line}")
         self.open_button.setVisible(src is not None and src.user)
         self._fill_tensors(info.tensors)
         self._show_activation(info)
