@@ -11,7 +11,7 @@ import pytest
 from explorer import zoo
 from explorer.probe import probe
 from explorer.usermodel import UserModelError
-from explorer.zoo.registry import ZooError
+from explorer.zoo.registry import ZooError, file_stem
 
 SOURCE = '''
 from torch import nn
@@ -86,7 +86,8 @@ def test_defaulted_arguments_are_options_and_rebuild_with_exact_counts(mine):
     # an __init__ inherited from a class in the same file, and a function's arguments
     assert zoo.get_info(f"{mine}:Child").defaults()["width"] == 8
     assert len(zoo.build(f"{mine}:small", depth=5)) == 5
-    assert zoo.variant_name(f"{mine}:Base", {"width": 16}) == f"{mine}:Base with width=16"
+    shown = zoo.variant_name(f"{mine}:Base", {"width": 16})
+    assert shown == f"{mine}:Base with width=16" and file_stem(shown) == "Base_width-16"
 
 
 def test_required_arguments_of_a_known_type_are_built_with_a_marked_guess(mine):

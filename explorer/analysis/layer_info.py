@@ -14,8 +14,8 @@ from __future__ import annotations
 import ast
 import inspect
 import json
-import textwrap
 import math
+import textwrap
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache

@@ -300,9 +300,12 @@ class MainWindow(FilesMixin, QMainWindow):
         plain=True, "resnet34 with shortcut='A'" (was "resnet34" whatever the options);
         the options a published set of weights brings go without saying."""
         from .. import zoo
+        from ..usermodel import is_user_model
         from .inference_weights import published_set
 
         p = self.state.model
+        if p is not None and is_user_model(p.name):  # a person's model with its arguments
+            return zoo.variant_name(p.name, p.options)
         if p is None or ":" in p.name or p.name.lower().endswith((".pt2", ".onnx")):
             return p.name if p is not None else ""
         ws = published_set(p.name, self.state.weights)

@@ -152,7 +152,8 @@ class FilesMixin:
         from ..zoo.registry import file_stem
 
         shown = self.shown_name()
-        dialog = ExportDialog(shown if ":" in shown else file_stem(shown), fmt,
+        dialog = ExportDialog(shown if ":" in shown and ".py:" not in shown
+                              else file_stem(shown), fmt,
                               str(self.settings.value("export_folder", "")), self,
                               extent=self._export_extent)
         if dialog.exec():

@@ -370,6 +370,9 @@ def variant_name(name: str, options: dict[str, Any]) -> str:
 
 
 def file_stem(shown: str) -> str:
-    """A file name for ``variant_name``'s text: "resnet34_shortcut-A"."""
+    """A file name for ``variant_name``'s text: "resnet34_shortcut-A"; a person's model
+    by its name in the file ("path/mine.py:Net with width=16" -> "Net_width-16")."""
+    if ".py:" in shown:
+        shown = shown.rsplit(".py:", 1)[1]
     stem = shown.replace(" with ", "_").replace(", ", "_").replace("=", "-")
     return "".join(c for c in stem if c.isalnum() or c in "-_.") or "model"
