@@ -104,7 +104,6 @@ def test_the_second_model_after_each_epoch_and_nothing_to_save_says_so(qtbot, wi
     qtbot.waitUntil(lambda: log.state == "training", timeout=TIMEOUT)
     assert panel.which.isVisible() and panel.which.count() == 2
     panel.which.setCurrentIndex(1)  # the ReLU one, which the window does not show yet
-    panel.refresh.click()
     qtbot.waitUntil(lambda: log.state == "done", timeout=TIMEOUT * 3)
     qtbot.waitUntil(lambda: seen and seen[-1].startswith("trained 2 epochs"), timeout=TIMEOUT)
     assert w.state.model.options["activation"] == "relu"  # opened for its weights

@@ -67,6 +67,7 @@ class TrainingController(QObject):
         self.panel.cancelRequested.connect(self.cancel)
         self.panel.refreshRequested.connect(self.refresh)
         self.panel.everyEpochToggled.connect(self.set_every_epoch)
+        self.panel.modelPicked.connect(self.follow)
         # placed by dock_layout: Training among the bottom's tabs, Draw shown when asked
         self.dock = _add_dock(window, "training", "Training", self.panel,
                               Qt.BottomDockWidgetArea)
@@ -171,6 +172,10 @@ class TrainingController(QObject):
         self.window.status_label.setText(
             f"{label or self.log.labels[0] if self.log.labels else 'the model'}: "
             f"copying the weights at the next training step…")
+
+    def follow(self, label: str) -> None:
+        """The model whose weights "after each epoch" shows, and live at the end."""
+        self.snapshots.label = label
 
     def set_every_epoch(self, on: bool) -> None:
         """Show the training model's weights again at the end of every epoch."""

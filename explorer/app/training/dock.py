@@ -40,6 +40,7 @@ class TrainingDock(QWidget):
     cancelRequested = Signal()
     refreshRequested = Signal(str)  # the label of the model whose weights to show now
     everyEpochToggled = Signal(bool)
+    modelPicked = Signal(str)  # the label of the model the window is to follow
 
     def __init__(self, log: TrainingLog, parent=None) -> None:
         super().__init__(parent)
@@ -56,6 +57,7 @@ class TrainingDock(QWidget):
         self.refresh.clicked.connect(lambda: self.refreshRequested.emit(self.which.currentText()))
         self.which = QComboBox(visible=False)
         self.which.setToolTip("the model whose weights the window shows")
+        self.which.currentTextChanged.connect(lambda text: text and self.modelPicked.emit(text))
         self.every_epoch = QCheckBox("after each epoch", visible=False)
         self.every_epoch.setToolTip("show the weights again at the end of every epoch")
         self.every_epoch.toggled.connect(self.everyEpochToggled)
