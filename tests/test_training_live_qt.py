@@ -53,10 +53,10 @@ def test_weights_shown_while_training_then_the_trained_ones_saved(qtbot, window,
     assert w.state.weights.label == "training on shapes: epoch 1 of 2, step 1 of 12"
     assert "epoch 1 of 2, step 1 of 12" in w.windowTitle()
     snapshot = w.state.live.module
-    assert not snapshot.training
     qtbot.waitUntil(lambda: w.state.result is not first and w.state.flow is not None,
                     timeout=TIMEOUT * 3)
     early, second = _maps(w, node), w.state.result
+    assert not snapshot.training  # (the flow pass puts it in train mode while it runs)
     assert not torch.equal(early, untrained)  # the maps are the copy's, one step in
     assert w.state.flow[0].loss != untrained_loss  # and so is the flow pass
     assert w.training.dock.isVisible()  # the Flow dock did not take its place
@@ -84,6 +84,16 @@ def test_weights_shown_while_training_then_the_trained_ones_saved(qtbot, window,
     back = load_file(str(saved))
     assert back.keys() == trained.keys()
     assert all(torch.equal(back[k], trained[k]) for k in trained)
+
+    # loaded back (say, next week) they still name the shapes, not LeNet's digits
+    w.inference.random_init()
+    qtbot.waitUntil(lambda: not w.state.weights.trained, timeout=TIMEOUT)
+    w.inference.load_weights(str(saved))
+    qtbot.waitUntil(lambda: w.state.weights.path == str(saved), timeout=TIMEOUT)
+    assert w.state.weights.labels == "shapes"
+    qtbot.waitUntil(lambda: w.state.result is not None
+                    and {p["label"] for p in w.state.result.top_k} <= set(shapes),
+                    timeout=TIMEOUT)
 
 
 def test_the_second_model_after_each_epoch_and_nothing_to_save_says_so(qtbot, window,

@@ -12,11 +12,15 @@ from .results import WeightsLoaded, WeightsSaved
 
 class WeightsJobs:
     def load_weights(self, path: str, then=None, label: str | None = None) -> int | None:
+        from ..export.weights_file import saved_labels
         from ..inference.weights import load_weights
+        from ..training.run import run_options
 
         def load(key, module) -> WeightsLoaded:
             report = load_weights(module, path)
-            live = LiveModel(key, module, Weights(label or Path(path).name, str(path)))
+            # the classes they were trained to tell: saved with them, or in their run.json
+            labels = saved_labels(path) or (run_options(Path(path)) or ({}, None))[1]
+            live = LiveModel(key, module, Weights(label or Path(path).name, str(path), labels))
             return WeightsLoaded(live, f"Loaded {report.loaded} tensors from "
                                        f"{Path(path).name}", report.warning)
 
@@ -69,7 +73,7 @@ class WeightsJobs:
 
         def job(progress):
             progress.check("saving weights", 0.2)
-            save_weights(live.module, path, live.weights.label)
+            save_weights(live.module, path, live.weights.label, live.weights.labels)
             return WeightsSaved(path, live.weights.label)
 
         self.status.emit(f"Saving weights to {Path(path).name}…")
