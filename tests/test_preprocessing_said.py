@@ -24,7 +24,7 @@ def test_each_fit_names_its_steps():
     steps = g.steps
     assert steps[0] == "resized 10×10 → 256×256 (bilinear)"
     assert steps[1] == "centre 224×224 cropped"
-    assert steps[2].startswith("normalised: (x − mean) / std, mean 0.485, 0.456, 0.406")
+    assert steps[2] == "normalised with mean 0.485, 0.456, 0.406 and std 0.229, 0.224, 0.225"
     _, g = preprocess(flat(300, 200), (3, 100, 100), (0,) * 3, (1,) * 3, "pad")
     assert g.steps[:2] == ("resized 300×200 → 100×67 (bilinear)", "padded with black to 100×100")
     _, g = preprocess(flat(300, 200), (1, 32, 32), (0.5,), (0.5,), "resize")

@@ -94,7 +94,6 @@ class PredictionPanel(QWidget):
         self.cam_bar.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
         self.cam_bar.setFixedHeight(12)
         self.cam_note = QLabel(wordWrap=True)
-        self.cam_note.setStyleSheet("QLabel { color: palette(mid); }")
         # said plainly when the image ran through untrained weights, with the way out
         self.weights_note = QLabel(UNTRAINED, wordWrap=True)
         self.weights_note.setStyleSheet("QLabel { color: #b45309; font-weight: bold; }")
@@ -147,7 +146,6 @@ class PredictionPanel(QWidget):
         layout.addWidget(self.picture, 1)
         # how the image became the model's input: its size, the crop, the scaling
         self.geometry_note = QLabel(wordWrap=True)
-        self.geometry_note.setStyleSheet("QLabel { color: palette(mid); }")
         layout.addWidget(self.cam_scale)
         layout.addWidget(self.geometry_note)
         layout.addWidget(self.bars)

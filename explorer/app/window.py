@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -27,12 +27,22 @@ from .window_files import FilesMixin
 APP = "Architecture Explorer"
 
 
+def first_size(widget) -> QSize:
+    """1400x900, or less on a smaller screen: the title bar and frame stay on it (a
+    1024x640 screen got a 1400x900 window, its right and bottom off the screen)."""
+    screen = widget.screen()
+    if screen is None:
+        return QSize(1400, 900)
+    room = screen.availableGeometry()
+    return QSize(min(1400, room.width() - 16), min(900, room.height() - 48))
+
+
 class MainWindow(FilesMixin, QMainWindow):
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings("ArchitectureExplorer", "explorer")
         self.setWindowTitle(f"{APP} — loading…")
-        self.resize(1400, 900)
+        self.resize(first_size(self))
         self.core_loaded = False
         self.status_label = QLabel("Loading PyTorch…")
         self.progress = QProgressBar(maximumWidth=180, minimum=0, maximum=0)  # busy
@@ -216,6 +226,7 @@ class MainWindow(FilesMixin, QMainWindow):
             ("draw", self.docks.get("draw") is None or self.docks["draw"].isHidden()))
             if empty and key in self.docks}
         apply_plan(self, plan_for(self.width(), self.height()), self.dock_waiting)
+        self.toolbar.show()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -223,9 +234,10 @@ class MainWindow(FilesMixin, QMainWindow):
             self.room_timer.start()
 
     def _build_toolbar(self) -> None:
-        bar = QToolBar("Graph", self)
+        bar = QToolBar("Graph toolbar", self)
         bar.setObjectName("toolbar_graph")
         self.addToolBar(bar)
+        self.toolbar = bar  # View ▸ Panels can bring it back; Reset layout does
         self.back_action = bar.addAction("◀", self.go_back)
         self.back_action.setToolTip("Back (Alt+Left)")
         self.forward_action = bar.addAction("▶", self.go_forward)
@@ -456,7 +468,8 @@ class MainWindow(FilesMixin, QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("state", self.saveState())
+        if self.core_loaded:  # before, there are no docks: the saved layout is kept
+            self.settings.setValue("state", self.saveState())
         if self.core_loaded:
             self.runner.cancel()
             self.inference.runner.cancel()

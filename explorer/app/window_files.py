@@ -36,6 +36,7 @@ class FilesMixin:
                                                functools.partial(self.ask_export_image, what))
         for dock in self.docks.values():
             self.menus[DOCKS].addAction(dock.toggleViewAction())
+        self.menus[DOCKS].addAction(self.toolbar.toggleViewAction())
         self._radio(self.menus[THEME], THEMES, str(self.settings.value("theme", "system")),
                     self.set_theme)
         device = self.inference.device

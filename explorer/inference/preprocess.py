@@ -63,8 +63,7 @@ def _numbers(values) -> str:
 def _steps(resize: str, fitting: tuple[str, ...], channels: int, mean, std) -> tuple[str, ...]:
     grey = ("converted to grey",) if channels == 1 else ()
     return (resize, *fitting, *grey,
-            f"normalised: (x − mean) / std, mean {_numbers(mean)}, std {_numbers(std)} "
-            "(pixels scaled to 0-1 first)")
+            f"normalised with mean {_numbers(mean)} and std {_numbers(std)}")
 
 
 def preprocess(img: Image.Image, input_shape: tuple[int, int, int], mean, std,
