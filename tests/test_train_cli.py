@@ -29,7 +29,7 @@ def test_train_two_models_then_resume(tmp_path, capsys):
                  "activation=relu", "--epochs", "1", "--train-size", "64", "--test-size", "32",
                  "--batch-size", "32", "-o", str(out)) == 0
     text = capsys.readouterr().out
-    assert "lenet5 (activation=relu)" in text and "trained 1 epochs on digits" in text
+    assert "lenet5 (activation=relu)" in text and "trained 1 epoch on digits" in text
     rows = list(csv.DictReader((out / "metrics.csv").open()))
     assert [(r["model"], r["epoch"]) for r in rows] == [("lenet5", "1"),
                                                         ("lenet5 (activation=relu)", "1")]

@@ -9,6 +9,9 @@ from pathlib import Path
 from ..viewstate import LiveModel, Weights
 from .results import WeightsLoaded, WeightsSaved
 
+NO_WEIGHTS = ("The model runs with random init: there are no weights to save yet (train it "
+              "or load some).")
+
 
 class WeightsJobs:
     def load_weights(self, path: str, then=None, label: str | None = None) -> int | None:
@@ -61,8 +64,7 @@ class WeightsJobs:
 
         live = self.state.live
         if live is None or live.key != self.state.key:
-            self.failed.emit(ValueError("The model runs with random init: there are no "
-                                        "weights to save yet (train it or load some)."))
+            self.failed.emit(ValueError(NO_WEIGHTS))
             return None
         try:
             with protecting(inputs):

@@ -320,11 +320,17 @@ class FilesMixin:
 
         if self.state.model is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save weights",
-                                              f"{file_stem(self.shown_name())}.safetensors",
-                                              "safetensors (*.safetensors)")
-        if path:
-            self.inference.save_weights(path, self.input_files())
+        if self.state.live is None:  # said before a file is asked for
+            from .inference_weights import NO_WEIGHTS
+
+            self.show_error(ValueError(NO_WEIGHTS))
+            return
+        folder = Path(str(self.settings.value("export_folder", "")) or Path.home())
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save weights", str(folder / f"{file_stem(self.shown_name())}.safetensors"),
+            "safetensors (*.safetensors)")
+        if path and self.inference.save_weights(path, self.input_files()) is not None:
+            self.settings.setValue("export_folder", str(Path(path).parent))
 
     def load_demo(self) -> None:
         """Model ▸ Load demo weights. They belong to a small U-Net, which replaces the

@@ -173,7 +173,7 @@ def title(c: Contender, data: TensorData) -> str:
     m = c.history[-1]
     figure = (f"mean IoU {m.mean_iou:.3f}" if m.mean_iou is not None
               else f"test error {m.test_error:.1%}")
-    return f"trained {m.epoch} epochs on {data.name}, {figure}"
+    return f"trained {m.epoch} epoch{'s' * (m.epoch != 1)} on {data.name}, {figure}"
 
 
 def write_outputs(out: Path, contenders: list[Contender]) -> None:
