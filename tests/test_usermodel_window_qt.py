@@ -80,3 +80,34 @@ def test_a_required_argument_is_built_with_a_guess_that_says_so(qtbot, window, t
     window.options.apply_now()
     qtbot.waitUntil(lambda: window.prepared.options.get("num_classes") == 3, timeout=TIMEOUT)
     assert window.prepared.table.total["params"] == 12
+
+
+def test_the_open_dialogs_are_wider_than_their_titles(qtbot, window, tmp_path):
+    """Was: the model chooser titled "Archit… plorer" (cut by the window frame); the
+    input-shape prompt had been cut to "Open mod…" before it."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QFont, QFontMetrics
+    from PySide6.QtWidgets import QApplication, QInputDialog
+
+    path = tmp_path / "mine.py"
+    path.write_text(SOURCE)
+    seen = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, QInputDialog) and dialog not in [d for d, *_ in seen]:
+            bold = QFont(dialog.font())
+            bold.setBold(True)
+            title = QFontMetrics(bold).horizontalAdvance(dialog.windowTitle())
+            seen.append((dialog, dialog.windowTitle(), dialog.width(), title))
+            dialog.accept()
+
+    timer = QTimer(interval=50, timeout=answer)
+    timer.start()
+    window.open_model_file(str(path))  # two classes: which one, then the input shape
+    timer.stop()
+    qtbot.waitUntil(lambda: window.prepared is not None
+                    and window.prepared.name == f"{path}:Net", timeout=TIMEOUT)
+    assert len(seen) == 2
+    for _, text, width, title in seen:  # the frame's icon and three buttons: ~100 px
+        assert text == "Open model file" and width >= title + 120, (text, width, title)

@@ -276,6 +276,8 @@ class MainWindow(FilesMixin, QMainWindow):
         p = self.state.model
         if p is not None:
             self.options.show_model(p.info, p.options, p.input_shape)
+            if any(o.guessed and o.name not in p.options for o in p.info.options):
+                self.docks["options"].raise_()  # built with a guess: the form says so
 
     def _show_view(self, p) -> None:
         self.panel.scene.show_layout(p.view, p.layout)

@@ -112,7 +112,10 @@ class FilesMixin:
             names = defined_names(Path(path)) if small else []
             name = names[0] if len(names) == 1 else None
             if len(names) > 1:
-                name, ok = QInputDialog.getItem(self, APP, "Model to open:", names, 0, False)
+                # a label wider than the title ("Archit... plorer" was cut by the frame)
+                name, ok = QInputDialog.getItem(
+                    self, "Open model file", f"The model in {Path(path).name} to open (a "
+                    "class, or a function returning one):", names, 0, False)
                 if not ok:
                     return None
         if input_shape is None:
