@@ -113,9 +113,10 @@ def test_the_second_model_after_each_epoch_and_nothing_to_save_says_so(qtbot, wi
                                   "quick", 2, "cpu", None))
     qtbot.waitUntil(lambda: log.state == "training", timeout=TIMEOUT)
     assert panel.which.isVisible() and panel.which.count() == 2
-    panel.which.setCurrentIndex(1)  # the ReLU one, which the window does not show yet
+    panel.which.setCurrentIndex(1)  # the ReLU one: the window opens it and follows it
     qtbot.waitUntil(lambda: log.state == "done", timeout=TIMEOUT * 3)
-    qtbot.waitUntil(lambda: seen and seen[-1].startswith("trained 2 epochs"), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: bool(seen) and seen[-1].startswith("trained 2 epochs"),
+                    timeout=TIMEOUT)
     assert w.state.model.options["activation"] == "relu"  # opened for its weights
     during = [s for s in seen if s.startswith("training on digits")]
     assert during[-1].startswith("training on digits: after epoch 2 of 2, test error")
@@ -123,3 +124,22 @@ def test_the_second_model_after_each_epoch_and_nothing_to_save_says_so(qtbot, wi
     relu = log.history["lenet5 (activation=relu)"][-1].test_error
     assert seen[-1] == f"trained 2 epochs on digits, test error {relu:.1%}"
     assert not panel.refresh.isVisible() and not w.warnings
+
+
+def test_after_each_epoch_never_takes_the_person_to_another_model(qtbot, window, tmp_path):
+    w = window
+    load(qtbot, w, "lenet5")
+    w.training.runs = tmp_path
+    events: list[str] = []
+    w.state.events.model.connect(lambda p: events.append(f"model {p.name}"))
+    w.state.events.weights.connect(lambda weights: events.append(weights.label))
+    w.training.panel.every_epoch.setChecked(True)
+    w.training.start(TrainRequest("digits", (("lenet5", {}),), "quick", 3, "cpu", None))
+    load(qtbot, w, "resnet20_cifar")  # the person looks at something else meanwhile
+    log = w.training.log
+    qtbot.waitUntil(lambda: log.state == "done", timeout=TIMEOUT * 3)
+    qtbot.waitUntil(lambda: w.state.weights.label.startswith("trained 3 epochs"),
+                    timeout=TIMEOUT)
+    after = events[events.index("model resnet20_cifar"):]
+    assert not [e for e in after if e.startswith("training on")]
+    assert w.state.model.name == "lenet5"  # the trained weights, when the run ends

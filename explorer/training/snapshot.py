@@ -42,6 +42,7 @@ class Snapshot:
     epochs: int  # the run's length
     dataset: str
     last: EpochMetrics | None = None  # the last finished epoch's figures
+    asked: bool = True  # asked for now (False: one of "every epoch")
 
     def title(self) -> str:
         """What the window's title says of these weights: which epoch the maps show."""
@@ -56,7 +57,7 @@ class Snapshot:
                 f"{self.epochs}, {figure}")
 
 
-def take(c: Contender, step: int = 0, steps: int = 0) -> Snapshot:
+def take(c: Contender, step: int = 0, steps: int = 0, asked: bool = True) -> Snapshot:
     """Copy ``c``'s model now; call it on the training thread between two steps."""
     module = copy.deepcopy(c.model).to("cpu").eval()
     for p in module.parameters():
@@ -64,7 +65,7 @@ def take(c: Contender, step: int = 0, steps: int = 0) -> Snapshot:
     trainer = c.trainer
     return Snapshot(c.label, c.name, dict(c.options), module, trainer.epoch, step, steps,
                     trainer.epochs, trainer.data.name,
-                    trainer.history[-1] if trainer.history else None)
+                    trainer.history[-1] if trainer.history else None, asked)
 
 
 class SnapshotRequests:
@@ -90,7 +91,8 @@ class SnapshotRequests:
     def _take_if_asked(self, contenders: list[Contender], epoch_end: bool,
                        training: Contender, step: int, steps: int) -> Snapshot | None:
         with self._lock:
-            wanted = self._asked or (epoch_end and self.every_epoch)
+            asked = self._asked
+            wanted = asked or (epoch_end and self.every_epoch)
             label = self.label or contenders[0].label
             target = next((c for c in contenders if c.label == label), contenders[0])
             if epoch_end and self.every_epoch and not self._asked and target is not training:
@@ -99,8 +101,8 @@ class SnapshotRequests:
                 return None
             self._asked = False
         if target is training and not epoch_end:
-            return take(target, step, steps)
-        return take(target)  # between its epochs (the other model is training)
+            return take(target, step, steps, asked)
+        return take(target, asked=asked)  # between its epochs (the other one is training)
 
     def at_step(self, contenders: list[Contender], c: Contender,
                 report: StepReport) -> Snapshot | None:

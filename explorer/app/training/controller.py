@@ -174,8 +174,11 @@ class TrainingController(QObject):
             f"copying the weights at the next training step…")
 
     def follow(self, label: str) -> None:
-        """The model whose weights "after each epoch" shows, and live at the end."""
-        self.snapshots.label = label
+        """Show the weights of the model picked in the dock (its copy at the next
+        boundary); "after each epoch" follows it, and its trained weights go live."""
+        shown = self.snapshots.label or (self.log.labels[0] if self.log.labels else None)
+        if label != shown:
+            self.refresh(label)
 
     def set_every_epoch(self, on: bool) -> None:
         """Show the training model's weights again at the end of every epoch."""
@@ -216,6 +219,8 @@ class TrainingController(QObject):
 
         if not self.runner.is_current(generation) or not self.log.running:
             return
+        if not snapshot.asked and not self.shows(snapshot.name, snapshot.options):
+            return  # "after each epoch" never takes the person away from another model
         self.make_live(snapshot.name, snapshot.options, snapshot.module,
                        Weights(snapshot.title(), self.log.folder,
                                LABEL_SETS.get(snapshot.dataset)),
@@ -262,10 +267,6 @@ class TrainingController(QObject):
         those options, else after opening it (the data may have changed its classes).
         The image runs through it again, and the Flow dock measures it again if it showed
         a measurement."""
-        from ... import zoo
-
-        p = self.state.model
-
         def apply(_prepared=None) -> None:
             if _prepared is not None:
                 self.state.events.model.disconnect(apply)
@@ -277,12 +278,19 @@ class TrainingController(QObject):
             if measured:
                 self.window.flow.measure(show=False)
 
-        if p is not None and p.name == name and \
-                zoo.get_info(p.name).resolve(p.options) == options:
+        if self.shows(name, options):
             apply()
         else:
             self.state.events.model.connect(apply)
             self.window.open_model(name, options)
+
+    def shows(self, name: str, options: dict) -> bool:
+        """Whether the window shows zoo model ``name`` built with ``options``."""
+        from ... import zoo
+
+        p = self.state.model
+        return p is not None and p.name == name and \
+            zoo.get_info(p.name).resolve(p.options) == options
 
     # ------------------------------------------------------------------ LeNet-5 and drawing
     def show_draw(self) -> None:
@@ -309,9 +317,7 @@ class TrainingController(QObject):
         path = str(RESOURCES / "trained" / meta["weights"])
         label = (f"trained {len(meta['history'])} epochs on UCI digits, test accuracy "
                  f"{meta['test_accuracy']:.1%}")
-        p = self.state.model
-        if p is not None and p.name == meta["model"] and \
-                p.info.resolve(p.options) == meta["options"]:
+        if self.shows(meta["model"], meta["options"]):
             self.window.inference.load_weights(path, label=label)
             return
 
