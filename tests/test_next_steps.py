@@ -15,7 +15,11 @@ def test_each_kind_of_model_gets_a_way_to_meaningful_weights():
     fcn = next_steps("fcn8s")
     assert fcn.published == () and "fcn_resnet50" in fcn.related and fcn.demo
     lenet = next_steps("lenet5")
-    assert lenet.published == () and lenet.related and not lenet.demo
+    assert lenet.published == () and not lenet.demo
+    # its own trained weights ship with the app: not AlexNet or DenseNet (was)
+    assert lenet.trained["path"].endswith("lenet5_digits.safetensors") and lenet.related == ()
+    assert "--weights resources/trained/lenet5_digits.safetensors" in cli_note(lenet)
+    assert "trained on digits, 97.2 % on 359 held-out images" in cli_note(lenet)
     resnet = next_steps("resnet18")
     assert resnet.published[0] == "IMAGENET1K_V1" and resnet.related == ()
     assert "--weights pretrained (IMAGENET1K_V1)" in cli_note(resnet)

@@ -177,6 +177,8 @@ class PredictionPanel(QWidget):
         ``steps`` (inference.next_steps.NextSteps) the other ways, as links."""
         links = []
         if steps is not None and untrained:
+            if steps.trained:
+                links.append(f"<a href='trained'>{steps.model} {steps.trained_text()}</a>")
             links += [f"<a href='model:{m}'>{m}</a> (published weights)"
                       for m in steps.related]
             if steps.demo:

@@ -167,13 +167,16 @@ class MainWindow(FilesMixin, QMainWindow):
         self.inference.predictions.stepChosen.connect(self.take_next_step)
 
     def take_next_step(self, step: str) -> None:
-        """A link of the untrained-weights banner: a related model, the demo, a file."""
+        """A link of the untrained-weights banner: a related model, the demo, a file, the
+        shipped trained weights."""
         if step.startswith("model:"):
             self.open_model(step.removeprefix("model:"))
         elif step == "demo":
             self.load_demo()
         elif step == "file":
             self.ask_weights()
+        elif step == "trained":  # the weights shipped for it (LeNet-5 on the digits)
+            self.training.load_trained_lenet()
 
     def _show_dock(self, key: str) -> None:
         """A dock with something new to show comes to the front (shown if it waited)."""

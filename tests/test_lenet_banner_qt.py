@@ -1,0 +1,24 @@
+"""LeNet-5's untrained banner offers the trained LeNet-5 that ships with the app (seen
+under Xvfb: it offered AlexNet and DenseNet, ImageNet models, as LeNet-5's next step)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+from apphelpers import TIMEOUT, gradient_png, load  # noqa: E402
+
+
+def test_lenet_banner_links_its_shipped_weights_and_they_load(qtbot, window, tmp_path):
+    load(qtbot, window, "lenet5")
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        window.inference.open_image(str(gradient_png(tmp_path / "g.png", 40, 40)))
+    panel = window.inference.predictions
+    qtbot.waitUntil(lambda: not panel.note_box.isHidden(), timeout=TIMEOUT)
+    text = panel.steps.text()
+    assert "href='trained'" in text and "97.2 %" in text
+    assert "alexnet" not in text and "densenet" not in text
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        panel.steps.linkActivated.emit("trained")
+    assert "UCI digits" in window.state.weights.label
+    qtbot.waitUntil(lambda: panel.note_box.isHidden(), timeout=TIMEOUT)
