@@ -8,6 +8,8 @@ marked as a guess, instead of failing with "missing 1 required positional argume
 from __future__ import annotations
 
 import ast
+import functools
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -87,9 +89,24 @@ def _init(tree: ast.Module, cls: ast.ClassDef, seen: set[str]) -> ast.FunctionDe
     return None
 
 
+MAX_SOURCE = 1 << 20  # larger files are not read for options (the window asks on its thread)
+
+
 def constructor_options(path: Path, name: str | None) -> tuple[Option, ...]:
     """Options for ``name``'s constructor (or function) arguments; () when the file
-    cannot be read or parsed (loading it says why, with the line)."""
+    cannot be read or parsed (loading it says why, with the line). Read once per
+    version of the file: the title and the form ask again and again."""
+    try:
+        st = path.stat()
+    except OSError:
+        return ()
+    if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_SOURCE:  # a FIFO would block
+        return ()
+    return _options(path, name, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _options(path: Path, name: str | None, _mtime: int, _size: int) -> tuple[Option, ...]:
     try:
         tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
     except (OSError, SyntaxError, ValueError, MemoryError, RecursionError):
