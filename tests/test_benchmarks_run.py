@@ -34,11 +34,14 @@ def test_diff_bench_runs_and_prints_its_table():
 def test_train_bench_runs_and_prints_its_table():
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "train_bench.py"), "--models", "lenet5",
-         "--images", "64", "--devices", "cpu", "--repeat", "1", "--quick"],
+         "--devices", "cpu", "--steps", "3", "--layouts"],
         capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
-    assert len(rows) == 1 + 1 and "| lenet5 | cpu | 64 |" in rows[1]
+    assert len(rows) == 1 + 2, done.stdout
+    assert rows[1].startswith("| lenet5 | 1 | channels_last |")
+    assert rows[2].startswith("| lenet5 | 1 | contiguous |")
+    assert "quick preset: 4,000 training and 1,000 test images" in done.stdout
 
 
 def test_inference_bench_runs_and_prints_its_table():

@@ -115,10 +115,10 @@ def test_mean_iou_over_the_confusion_matrix():
     assert mean_iou(confusion(pred, target, 3)) == pytest.approx((1 / 2 + 2 / 3 + 1) / 3)
 
 
-def test_cuda_path_uses_bfloat16_and_channels_last():
+def test_cuda_path_uses_bfloat16_and_channels_last_the_cpu_channels_last():
     assert acceleration(torch.device("cuda")) == Acceleration(torch.bfloat16, True)
     cpu = acceleration(torch.device("cpu"))
-    assert cpu.amp is None and not cpu.channels_last
+    assert cpu.amp is None and cpu.channels_last
 
 
 def test_training_learns_and_two_runs_with_one_seed_agree():
@@ -252,3 +252,19 @@ def test_quick_preset_warms_up_over_its_first_epoch():
     assert r.lr_at_step(0, 5, 10, 5) == pytest.approx(0.055)
     assert r.lr_at_step(1, 0, 10, 5) == pytest.approx(0.1) == r.lr_at_step(4, 9, 10, 5)
     assert get_recipe("paper").lr_at_step(0, 0, 10, 5) == 0.1  # the paper's: no warm-up
+
+
+def test_training_builds_the_papers_init_unless_asked_otherwise():
+    """With each residual branch's last BN at zero (the zoo's default, for bounded
+    random-init outputs) ResNet-20 ended the quick preset at 76 % training error against
+    22 % with He et al.'s init: training builds the paper's, and keeps an explicit choice."""
+    data = tiny(train=16, test=8)
+    spec = RunSpec((("resnet20_cifar", {}), ("resnet20_cifar", {"zero_init_last": True})),
+                   quick(epochs=1), 1)
+    papers, zeroed = prepare(spec, data)
+    assert papers.options["zero_init_last"] is False and zeroed.options["zero_init_last"]
+    last = [b.bn2.weight for b in papers.model.layer1]
+    assert all(bool((w == 1).all()) for w in last)
+    assert all(bool((b.bn2.weight == 0).all()) for b in zeroed.model.layer1)
+    assert "zero_init_last" not in prepare(RunSpec((("lenet5", {}),), quick(), 1),
+                                           tiny("digits", train=16, test=8))[0].options

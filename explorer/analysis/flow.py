@@ -361,8 +361,7 @@ def flow_zoo(name: str, input_shape: tuple[int, ...] | None = None, *, batch: in
     on, every branch's convolutions get no gradient at all until that layer moves."""
     from .. import zoo
 
-    if any(o.name == "zero_init_last" for o in zoo.get_info(name).options):
-        options.setdefault("zero_init_last", False)
+    options = zoo.papers_init(name, options)
 
     if input_shape is None:
         input_shape = (batch, *zoo.input_shape(name, **options)[1:])

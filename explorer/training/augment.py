@@ -5,6 +5,7 @@ size, the registry's mean and std), and augmentation drawn for a whole epoch at 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
@@ -26,9 +27,18 @@ class InputFit:
                 -1, self.channels, -1, -1) if x.shape[1] == 1 else x[:, :self.channels]
         if self.size is not None and tuple(x.shape[2:]) != self.size:
             x = F.interpolate(x, size=self.size, mode="bilinear", align_corners=False)
-        mean = torch.tensor(self.mean, device=x.device).view(1, -1, 1, 1)
-        std = torch.tensor(self.std, device=x.device).view(1, -1, 1, 1)
+        mean, std = _normaliser(self.mean, self.std, x.device)
         return (x - mean) / std
+
+
+@lru_cache(maxsize=16)
+def _normaliser(mean: tuple[float, ...], std: tuple[float, ...], device: torch.device
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The mean and std as tensors on the device, made once: a tensor built from a list
+    on CUDA is a copy the host waits for, which would be a sync at every step."""
+    with torch.inference_mode(False):  # made in an evaluation, kept for training too
+        return (torch.tensor(mean, device=device).view(1, -1, 1, 1),
+                torch.tensor(std, device=device).view(1, -1, 1, 1))
 
 
 @dataclass

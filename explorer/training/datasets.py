@@ -32,6 +32,7 @@ TITLES = {
     **{name: remote.title for name, remote in CATALOGUE.items()},
 }
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
+DEFAULT_SIZES = {"shapes": (4000, 1000), "shapes-seg": (400, 100)}  # generated: train, test
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,14 @@ def load_dataset(name: str, *, train_size: int | None = None, test_size: int | N
         data = replace(_tensors(name, "classification", DIGIT_CLASSES,
                                 *held_out(x, y, 0.2, 1797)), flippable=False)
     elif name == "shapes":
-        tx, ty = synthetic.shapes(train_size or 4000, seed)
-        vx, vy = synthetic.shapes(test_size or 1000, seed + 10_000)
+        train, test = DEFAULT_SIZES[name]
+        tx, ty = synthetic.shapes(train_size or train, seed)
+        vx, vy = synthetic.shapes(test_size or test, seed + 10_000)
         return _tensors(name, "classification", synthetic.CLASSES, tx, ty, vx, vy)
     elif name == "shapes-seg":
-        tx, ty = synthetic.scenes(train_size or 400, seed, image_size * 2)
-        vx, vy = synthetic.scenes(test_size or 100, seed + 10_000, image_size * 2)
+        train, test = DEFAULT_SIZES[name]
+        tx, ty = synthetic.scenes(train_size or train, seed, image_size * 2)
+        vx, vy = synthetic.scenes(test_size or test, seed + 10_000, image_size * 2)
         return _tensors(name, "segmentation", synthetic.SEG_CLASSES, tx, ty, vx, vy)
     elif name == "mnist":
         data = replace(_tensors(name, "classification", DIGIT_CLASSES,

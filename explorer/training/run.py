@@ -66,10 +66,13 @@ class RunSpec:
 
 def fit_options(name: str, options: dict, data: TensorData) -> dict:
     """The model's options for this data: as many outputs as the data has classes, and as
-    many input channels where the model lets them be chosen."""
+    many input channels where the model lets them be chosen; and the papers' init
+    (``zero_init_last`` off unless asked for: with each residual branch's last BN at zero,
+    ResNet-20 ended the quick preset at 76 % training error against 22 % without, as its
+    branches get no gradient until that BN's scale has moved)."""
     info = zoo.get_info(name)
     known = {o.name for o in info.options}
-    fitted = dict(options)
+    fitted = zoo.papers_init(name, options)
     if "num_classes" in known:  # the data decides the head
         fitted["num_classes"] = len(data.classes)
     if "in_channels" in known:

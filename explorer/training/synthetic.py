@@ -41,7 +41,7 @@ def _family_colour(rng: np.random.Generator, family: str) -> np.ndarray:
     return np.asarray(rgb.convert("RGB"), dtype=np.float32)[0, 0]
 
 
-def shapes(n: int, seed: int, size: int = 32, noise: float = 18.0
+def shapes(n: int, seed: int, size: int = 32, noise: float = 18.0, texture: float = 40.0
            ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` images (uint8, N×3×size×size) and their labels (index into CLASSES)."""
     rng = np.random.default_rng(seed)
@@ -51,7 +51,7 @@ def shapes(n: int, seed: int, size: int = 32, noise: float = 18.0
     for i, label in enumerate(labels):
         family, shape = FAMILIES[label // len(SHAPES)], SHAPES[label % len(SHAPES)]
         low = rng.uniform(0, 255, (1, 1, 3)).astype(np.float32)  # a background of any colour
-        coarse = rng.normal(0, 40, (4, 4, 3)).astype(np.float32)
+        coarse = rng.normal(0, texture, (4, 4, 3)).astype(np.float32)
         background = low + np.kron(coarse, np.ones((size // 4, size // 4, 1), np.float32))
         r = rng.uniform(size * 0.16, size * 0.34)
         cx, cy = rng.uniform(r, size - r, 2)

@@ -14,10 +14,11 @@ from .registry import (
     list_models,
     load_families,
     model_file,
+    papers_init,
     parameter_count,
     variant_name,
 )
 
 __all__ = ["TASKS", "ModelInfo", "Option", "ZooError", "build", "carries_weights",
            "get_info", "input_shape", "list_models", "load_families", "model_file",
-           "parameter_count", "variant_name"]
+           "papers_init", "parameter_count", "variant_name"]

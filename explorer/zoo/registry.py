@@ -346,6 +346,17 @@ def input_shape(name: str, **options: Any) -> tuple[int, int, int, int]:
     return (1, c, h, w)
 
 
+def papers_init(name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` with the papers' initialisation where the model offers the choice and
+    ``options`` do not make it: ``zero_init_last`` off (the zoo's default starts each
+    residual branch at zero, for bounded random-init outputs; the papers' claims about
+    gradients and training were measured with their Kaiming init alone)."""
+    if "zero_init_last" in options or not any(
+            o.name == "zero_init_last" for o in get_info(name).options):
+        return dict(options)
+    return {**options, "zero_init_last": False}
+
+
 def variant_name(name: str, options: dict[str, Any]) -> str:
     """What a model with these options is called: the registered variant it equals
     (resnet34 with plain=True is resnet34_plain), else the name with the options that
