@@ -38,9 +38,9 @@ def test_weights_shown_while_training_then_the_trained_ones_saved(qtbot, window,
     qtbot.waitUntil(lambda: w.state.result is not None, timeout=TIMEOUT)
     node = "features.3"
     untrained, first = _maps(w, node), w.state.result
-    w.flow.measure()
+    w.flow.measure("lenet5")  # beside a fresh LeNet-5
     qtbot.waitUntil(lambda: w.state.flow is not None, timeout=TIMEOUT)
-    untrained_loss = w.state.flow[0].loss
+    untrained_loss, fresh = w.state.flow[0].loss, w.state.flow[1]
 
     w.training.runs = tmp_path
     w.training.start(TrainRequest("shapes", (("lenet5", {}),), "quick", 2,
@@ -59,6 +59,7 @@ def test_weights_shown_while_training_then_the_trained_ones_saved(qtbot, window,
     assert not snapshot.training  # (the flow pass puts it in train mode while it runs)
     assert not torch.equal(early, untrained)  # the maps are the copy's, one step in
     assert w.state.flow[0].loss != untrained_loss  # and so is the flow pass
+    assert w.state.flow[1] is fresh  # its fresh twin is not measured again
     assert w.training.dock.isVisible()  # the Flow dock did not take its place
 
     qtbot.waitUntil(lambda: log.state == "done", timeout=TIMEOUT * 3)

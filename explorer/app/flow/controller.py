@@ -52,9 +52,12 @@ class FlowController(QObject):
         self.pending: str | None = None  # an overlay to measure once a model is shown
 
     # ------------------------------------------------------------------ intents
-    def measure(self, overlay: str | None = None, show: bool = True) -> int | None:
+    def measure(self, overlay: str | None = None, show: bool = True,
+                known: tuple = ()) -> int | None:
         """Measure the current model and the overlay (the dock's choice by default); the
-        dock comes to the front unless ``show`` is False (measured again for new weights)."""
+        dock comes to the front unless ``show`` is False (measured again for new weights).
+        An overlay measured alike among ``known`` (earlier results) is not measured again:
+        it is a fresh build, whatever the current model's weights."""
         from ...analysis.flow import flow, flow_zoo, random_batch
 
         p = self.state.model
@@ -84,7 +87,9 @@ class FlowController(QObject):
 
                 progress.check(f"flow of {overlay}", 0.55)
                 size = zoo.input_shape(overlay)[1:]
-                results.append(flow_zoo(overlay, (batch, *size), mode=mode))
+                again = next((r for r in known if (r.model, r.mode, r.input_shape) ==
+                              (overlay, mode, (batch, *size))), None)
+                results.append(again or flow_zoo(overlay, (batch, *size), mode=mode))
             return FlowReady(key, tuple(results))
 
         return self.runner.submit(job)

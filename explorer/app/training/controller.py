@@ -270,13 +270,14 @@ class TrainingController(QObject):
         def apply(_prepared=None) -> None:
             if _prepared is not None:
                 self.state.events.model.disconnect(apply)
-            measured = self.state.flow is not None
+            measured = self.state.flow
             self.state.set_live(LiveModel(self.state.key, module, weights))
             self.window.status_label.setText(note)
             if self.state.image is not None:
                 self.window.inference.run()
-            if measured:
-                self.window.flow.measure(show=False)
+            if measured:  # the same pair; the overlay, a fresh build, is not measured again
+                self.window.flow.measure(measured[1].model if len(measured) > 1 else "",
+                                         show=False, known=tuple(measured[1:]))
 
         if self.shows(name, options):
             apply()
