@@ -2,7 +2,8 @@
 every zoo model (or those named), on the CPU and on CUDA when present.
 
     python benchmarks/inference_bench.py [--models all | NAME ...] [--repeat 7]
-                                         [--devices cpu cuda] [--image]
+                                         [--devices cpu cuda] [--image] [--quick]
+                                         [--threads N] [--clock wall | cpu]
 
 Each model runs in its own process. Inside it, after two warm-up runs of each, plain and
 capture runs alternate (plain, capture, plain, capture, ...): "ratio" is the median of
@@ -13,12 +14,24 @@ mode for the whole pass. "kept MB" is what capture-all keeps; on CUDA "peak MB" 
 torch's peak allocation for the plain pass and for capture. ``--image`` adds image → all
 feature maps (load and preprocess a 640x480 PNG, then capture): the app's and the CLI's
 whole path.
+
+"floor" is a plain forward that only holds every leaf module's output alive until it
+returns (in-place activations out of place, as capture runs them): the memory traffic any
+capture of every node must pay at least, since none of those tensors may be overwritten
+or freed. "capture/floor" is what capture costs beyond it (hooks, copies, replays).
+Capture-all here is eager: when it returns every node's tensor is materialized.
+
+``--quick`` runs 3 alternating rounds after one warm-up (instead of ``--repeat`` after
+two), at each model's full input. On a shared machine, ``--threads 1 --clock cpu`` times
+the calling thread's CPU time with one intra-op thread: every kernel then runs in that
+thread, so time spent waiting for another process's turn is left out of both sides.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -31,7 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 DEFAULT_MODELS = ("resnet50", "vgg16", "unet_padded")
 
 
-def worker(name: str, device: str, repeat: int, image: bool) -> dict:
+def worker(name: str, device: str, repeat: int, image: bool, warmup: int = 2,
+           clock: str = "wall") -> dict:
     import numpy as np
     import torch
     from PIL import Image
@@ -40,6 +54,7 @@ def worker(name: str, device: str, repeat: int, image: bool) -> dict:
     from explorer.graph import trace
     from explorer.inference.capture import capture, plan_capture
     from explorer.inference.devices import tune_cpu_allocator
+    from explorer.inference.inplace import out_of_place, switchable
     from explorer.inference.runner import run_image
 
     torch.manual_seed(0)
@@ -66,6 +81,22 @@ def worker(name: str, device: str, repeat: int, image: bool) -> dict:
     def capture_all():
         kept[0] = capture(model, x, graph, "all", budget_mb=None).nbytes
 
+    leaves = [m for m in model.modules() if next(m.children(), None) is None]
+    held: list = []
+
+    def hold(module, args, output):
+        held.append(output)
+
+    def floor():
+        handles = [m.register_forward_hook(hold) for m in leaves]
+        try:
+            with out_of_place(m for m in leaves if switchable(m)):
+                model(x)
+        finally:
+            for h in handles:
+                h.remove()
+            held.clear()
+
     def image_to_maps():
         run_image(model, info, graph, tmp, "all", device, budget_mb=None)
 
@@ -73,19 +104,21 @@ def worker(name: str, device: str, repeat: int, image: bool) -> dict:
         with torch.inference_mode():
             if cuda:
                 torch.cuda.synchronize()
-            t = time.perf_counter()
+            t = now()
             run()
             if cuda:
                 torch.cuda.synchronize()
-            return time.perf_counter() - t
+            return now() - t
 
-    runs = {"plain": plain, "capture": capture_all, **({"image": image_to_maps} if image else {})}
+    now = time.thread_time if clock == "cpu" else time.perf_counter
+    runs = {"plain": plain, "capture": capture_all, "floor": floor,
+            **({"image": image_to_maps} if image else {})}
     peak = {}
     for mode, run in runs.items():  # warm-up; on CUDA, each mode's own peak
         if cuda:
             torch.cuda.reset_peak_memory_stats()
-        timed(run)
-        timed(run)
+        for _ in range(warmup):
+            timed(run)
         if cuda:
             peak[mode] = torch.cuda.max_memory_allocated() / 2**20
     times: dict[str, list[float]] = {mode: [] for mode in runs}
@@ -95,7 +128,10 @@ def worker(name: str, device: str, repeat: int, image: bool) -> dict:
     out = {mode: 1000 * statistics.median(ts) for mode, ts in times.items()}
     # each capture against the plain run just before it: the load they saw was alike
     ratio = statistics.median(c / p for p, c in zip(times["plain"], times["capture"]))
-    out.update(ratio=ratio, path=path, kept_mb=kept[0] / 2**20, peak=peak,
+    floor_ratio = statistics.median(f / p for p, f in zip(times["plain"], times["floor"]))
+    beyond = statistics.median(c / f for f, c in zip(times["floor"], times["capture"]))
+    out.update(ratio=ratio, floor_ratio=floor_ratio, beyond=beyond, path=path,
+               kept_mb=kept[0] / 2**20, peak=peak,
                input="x".join(map(str, shape)))
     return out
 
@@ -107,10 +143,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--devices", nargs="*")
     parser.add_argument("--image", action="store_true", help="also time image → all maps")
+    parser.add_argument("--quick", action="store_true",
+                        help="3 alternating rounds after one warm-up, full inputs")
+    parser.add_argument("--threads", type=int, help="torch's intra-op threads (default: its own)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="cpu: the calling thread's CPU time (meant for --threads 1)")
     parser.add_argument("--worker", nargs=2, metavar=("MODEL", "DEVICE"))
     args = parser.parse_args()
+    repeat, warmup = (3, 1) if args.quick else (args.repeat, 2)
     if args.worker:
-        print(json.dumps(worker(*args.worker, args.repeat, args.image)))
+        if args.threads:
+            import torch
+
+            torch.set_num_threads(args.threads)
+        print(json.dumps(worker(*args.worker, repeat, args.image, warmup, args.clock)))
         return
     import torch
 
@@ -118,27 +164,43 @@ def main() -> None:
 
     models = zoo.list_models() if args.models == ["all"] else args.models
     devices = args.devices or (["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"])
-    print(f"torch {torch.__version__}; {args.repeat} alternating runs each, medians"
+    threads = args.threads or torch.get_num_threads()
+    print(f"torch {torch.__version__}; {repeat} alternating rounds after {warmup} warm-up"
+          f"{' (--quick)' if args.quick else ''}, medians; {threads} CPU thread(s); "
+          f"clock: {'CPU time of the calling thread' if args.clock == 'cpu' else 'wall'}; "
+          f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}"
           + (f"; GPU: {torch.cuda.get_device_name()}" if "cuda" in devices else ""))
-    print("| model | input | device | plain ms | capture-all ms | ratio | path | kept MB |"
-          + (" image→maps ms |" if args.image else "") + " peak MB plain / capture |")
-    print("|---|---|---|---|---|---|---|---|" + ("---|" if args.image else "") + "---|")
+    print("| model | input | device | plain ms | capture-all ms | ratio | floor ratio | "
+          "capture/floor | path | kept MB |" + (" image→maps ms |" if args.image else "")
+          + " peak MB plain / capture |")
+    print("|---|---|---|---|---|---|---|---|---|---|" + ("---|" if args.image else "") + "---|")
+    ratios: dict[str, float] = {}
     for device in devices:
         for name in models:
             done = subprocess.run([sys.executable, __file__, "--repeat", str(args.repeat),
                                    *(["--image"] if args.image else []),
-                                   "--worker", name, device], capture_output=True, text=True)
+                                   *(["--quick"] if args.quick else []),
+                                   *(["--threads", str(args.threads)] if args.threads else []),
+                                   "--clock", args.clock, "--worker", name, device],
+                                  capture_output=True, text=True)
             if done.returncode != 0:
                 reason = (done.stderr.strip().splitlines() or ["failed"])[-1]
                 print(f"| {name} | | {device} | {reason} |", flush=True)
                 continue
             r = json.loads(done.stdout.strip().splitlines()[-1])
+            ratios[f"{name} ({device})"] = r["ratio"]
             peak = (f"{r['peak']['plain']:.0f} / {r['peak']['capture']:.0f}" if r["peak"]
                     else "")
             print(f"| {name} | {r['input']} | {device} | {r['plain']:.1f} | "
-                  f"{r['capture']:.1f} | {r['ratio']:.2f} | {r['path']} | "
-                  f"{r['kept_mb']:.0f} |" + (f" {r['image']:.1f} |" if args.image else "")
-                  + f" {peak} |", flush=True)
+                  f"{r['capture']:.1f} | {r['ratio']:.2f} | {r['floor_ratio']:.2f} | "
+                  f"{r['beyond']:.2f} | {r['path']} | {r['kept_mb']:.0f} |"
+                  + (f" {r['image']:.1f} |" if args.image else "") + f" {peak} |", flush=True)
+    if len(ratios) > 1:
+        worst = sorted(ratios, key=ratios.get, reverse=True)
+        print(f"\n{len(ratios)} runs: capture/plain median {statistics.median(ratios.values()):.2f}"
+              f", max {ratios[worst[0]]:.2f}; {sum(v <= 1.15 for v in ratios.values())} at or "
+              f"under 1.15; slowest: " + ", ".join(f"{n} {ratios[n]:.2f}" for n in worst[:10]))
+    print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ Only 5 costs Python work for every op of the pass; 1-3 cost a hook call, 4 one e
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -36,6 +38,30 @@ class CapturePlan:
     helpers: set[str] = field(default_factory=set)  # kept for a replay, then dropped
     recorded: set[str] = field(default_factory=set)  # no hook sees them: the function mode
     copy: set[str] = field(default_factory=set)  # overwritten in place later: kept as a copy
+    # node in ``copy`` -> the module path of each op that overwrites it (None: a function);
+    # capture turns a module's ``inplace`` off for the pass instead of copying, if it can
+    overwriters: dict[str, list[str | None]] = field(default_factory=dict)
+
+
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # graph.nx -> {key: plan}
+_PLANS_LOCK = threading.Lock()
+
+
+def cached_plan(graph: LayerGraph, nodes: list[str]) -> CapturePlan:
+    """``plan_capture``, planned once per graph and node list (a capture of every layer
+    of a small model spent a tenth of its time planning). Plans are never changed after."""
+    g = graph.nx
+    key = (g.number_of_nodes(), tuple(nodes))
+    with _PLANS_LOCK:
+        plan = _PLANS.get(g, {}).get(key)
+    if plan is None:
+        plan = plan_capture(graph, nodes)
+        with _PLANS_LOCK:
+            plans = _PLANS.setdefault(g, {})
+            if len(plans) > 8:  # node lists change as a person picks layers
+                plans.clear()
+            plans[key] = plan
+    return plan
 
 
 def _call_index(node_id: str) -> int:
@@ -47,7 +73,11 @@ def plan_capture(graph: LayerGraph, nodes: Iterable[str]) -> CapturePlan:
     """How to see ``nodes`` (see the module's docstring)."""
     g = graph.nx
     plan = CapturePlan()
-    overwritten = {d["inplace_of"] for _, d in g.nodes(data=True) if "inplace_of" in d}
+    overwritten: dict[str, list[str | None]] = {}
+    for _, d in g.nodes(data=True):
+        if "inplace_of" in d:
+            overwritten.setdefault(d["inplace_of"], []).append(
+                d["path"] if d["kind"] == "module" else None)
     by_raw = {d.get("raw", n): n for n, d in g.nodes(data=True)}  # names before merging
     placed: set[str] = set()
 
@@ -66,8 +96,10 @@ def plan_capture(graph: LayerGraph, nodes: Iterable[str]) -> CapturePlan:
         if n in placed or g.nodes[n]["kind"] == "input":
             return True
         d = g.nodes[n]
-        if n in overwritten or d.get("raw", n) in overwritten:
+        by = overwritten.get(n) or overwritten.get(d.get("raw", n), [])
+        if by:
             plan.copy.add(n)
+            plan.overwriters[n] = by
         where = hooked(n)
         if where is not None:
             plan.seen.setdefault(where[0], []).append((*where[1:], n))
