@@ -4,7 +4,9 @@ A tall diagram is shown at a readable zoom, so only its first screen is seen bef
 scrolling. That screen starts at the input, unless further down one screen would show
 more kinds of structure (SE-ResNet's gate sits below its first bottleneck's convolutions:
 starting there shows the gate, the scale and the shortcut's add together, as the paper's
-figure of the SE module does)."""
+figure of the SE module does). A structure the screen's end would cut (Inception v3's and
+GoogLeNet's first module opened with their branches but the join cut off) is taken whole
+by moving the start down, where the screen is long enough and nothing above is lost."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from .layout import Layout
 
 CONTEXT = 0.15  # of a screen, kept above the structure a moved screen is chosen for
 ABOVE = 0.7  # of the free room, above an edge the screen is moved to
+PAD = 8.0  # scene units kept beyond a box at the screen's end
 
 
 def first_screen_start(lay: Layout, screen: float) -> float:
@@ -38,4 +41,41 @@ def first_screen_start(lay: Layout, screen: float) -> float:
         return len({kind for lo, hi, kind in spans if lo < end and hi > start})
 
     starts = {0.0} | {moved_to(lo, hi) for lo, hi, _ in spans}
-    return min(starts, key=lambda s: (-kinds_seen(s), s))
+    best = min(starts, key=lambda s: (-kinds_seen(s), s))
+    for _ in range(4):  # a module's branches whole, then its join
+        moved = _whole_at_the_end(lay, axis, best, screen, kinds_seen)
+        if moved == best:
+            break
+        best = moved
+    return best
+
+
+def _whole_at_the_end(lay: Layout, axis: int, start: float, screen: float,
+                      kinds_seen) -> float:
+    """``start``, moved further along so that the structure edges the screen's end cuts
+    (and the boxes they end in) are whole, if that loses no structure above and keeps
+    some context above the first."""
+    end = start + screen - PAD
+    ends, firsts = [], []
+    for e in lay.edges:
+        if e.kind == "data" or not e.points:
+            continue
+        lo = min(p[axis] for p in e.points)
+        box = lay.boxes.get(e.target)
+        far = max(p[axis] for p in e.points)
+        if box is not None:
+            far = max(far, box.x + box.w if axis == 0 else box.y + box.h)
+        if lo >= start:
+            firsts.append(lo)
+        if lo < start + screen and far > end:  # it begins on screen and leaves it
+            ends.append(far)
+    if not ends:
+        return start
+    moved = max(ends) + PAD - screen
+    extent = lay.width if axis == 0 else lay.height
+    # what leads into the first structure stays in sight above it (ResNet-50's stem)
+    if start < moved <= min(firsts, default=start) - CONTEXT * screen \
+            and moved <= extent - screen \
+            and kinds_seen(moved) >= kinds_seen(start):
+        return moved
+    return start
