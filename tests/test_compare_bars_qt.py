@@ -32,3 +32,17 @@ def test_the_totals_dialog_draws_bars_per_total_and_per_stage(qtbot):
                    for x in range(image.width()))
 
     assert length(y) > 8 * length(y + 13) > 0
+
+
+def test_every_row_label_is_whole(qtbot):
+    """Seen under Xvfb: 'head (after global pooling) MACs' drawn from '(after'."""
+    from explorer.app.compare_dialog import CompareDialog
+
+    dialog = CompareDialog(["resnet18", "vgg11"], "resnet18", "vgg11")
+    qtbot.addWidget(dialog)
+    dialog.resize(760, 560)
+    dialog.show()
+    qtbot.waitUntil(lambda: bool(dialog.bars.rows), timeout=TIMEOUT)
+    metrics = dialog.bars.fontMetrics()
+    widest = max(metrics.horizontalAdvance(r[0]) for r in dialog.bars.rows)
+    assert dialog.bars.label_width() >= widest + 8

@@ -55,7 +55,7 @@ class ComparisonBars(QWidget):
     """The comparison drawn: per total and per stage, model A's bar over model B's (was:
     numbers only)."""
 
-    ROW, LABEL = 30, 170
+    ROW = 30
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -72,6 +72,13 @@ class ComparisonBars(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(520, self.ROW * (len(self.rows) + 1))
 
+    def label_width(self) -> int:
+        """The longest row label's width (was a fixed 170 px: 'head (after global
+        pooling) MACs' lost its start), at most 40 % of the widget."""
+        metrics = self.fontMetrics()
+        longest = max((metrics.horizontalAdvance(r[0]) for r in self.rows), default=0)
+        return min(longest + 12, int(0.4 * self.width()))
+
     def scale(self, group: str) -> int:
         return max([max(a, b) for _, a, b, g in self.rows if g == group] or [1]) or 1
 
@@ -82,25 +89,26 @@ class ComparisonBars(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
         text = self.palette().text().color()
-        width = max(40, self.width() - self.LABEL - 90)
+        label_width = self.label_width()
+        width = max(40, self.width() - label_width - 90)
         p.setPen(text)
         for i, (name, colour) in enumerate(zip(self.names, (BAR_A, BAR_B))):
-            x = self.LABEL + i * width // 2
+            x = label_width + i * width // 2
             p.fillRect(QRectF(x, 8, 12, 12), colour)
             p.drawText(QRectF(x + 16, 2, width // 2 - 20, 24), Qt.AlignVCenter, name)
         for row, (label, a, b, group) in enumerate(self.rows):
             top = self.ROW * (row + 1)
             p.setPen(text)
-            p.drawText(QRectF(4, top, self.LABEL - 8, self.ROW - 4),
+            p.drawText(QRectF(4, top, label_width - 8, self.ROW - 4),
                        Qt.AlignVCenter | Qt.AlignRight, label)
             scale = self.scale(group)
             for k, (value, colour) in enumerate(((a, BAR_A), (b, BAR_B))):
                 y = top + 2 + k * 13
                 length = width * value / scale
-                p.fillRect(QRectF(self.LABEL, y, max(length, 1 if value else 0), 11), colour)
+                p.fillRect(QRectF(label_width, y, max(length, 1 if value else 0), 11), colour)
                 words = bytes_text(value) if group == "activation_bytes" else human(value)
                 p.setPen(text)
-                p.drawText(QRectF(self.LABEL + length + 4, y - 2, 86, 15), Qt.AlignVCenter,
+                p.drawText(QRectF(label_width + length + 4, y - 2, 86, 15), Qt.AlignVCenter,
                            words)
         p.end()
 
