@@ -72,7 +72,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 # Named here without importing torch (the parser is built at every start); a test checks
 # them against explorer.training's own lists.
 DATASETS = ("digits", "shapes", "shapes-seg", "mnist", "cifar10")
-PRESETS = ("quick", "paper")
+PRESETS = ("quick", "paper", "quick-seg")
 
 
 def add_train_parser(sub) -> None:

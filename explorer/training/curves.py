@@ -52,7 +52,7 @@ def _panel(draw: ImageDraw.ImageDraw, x0: int, title: str, lines: list[Line], ep
 
 def write_curves(path: Path, histories: dict[str, list[EpochMetrics]], epochs: int) -> None:
     """Two panels: training error (thick) and test error (thin); then the test mean IoU
-    for segmentation, else the training loss."""
+    and boundary F1 for segmentation, else the training loss."""
     font = ImageFont.load_default()
     image = Image.new("RGB", (2 * W, H + 28 * len(histories)), "white")
     draw = ImageDraw.Draw(image)
@@ -63,8 +63,10 @@ def write_curves(path: Path, histories: dict[str, list[EpochMetrics]], epochs: i
         Line([(m.epoch, m.test_error) for m in h], colours[k], 1))]
     _panel(draw, 0, "error (thick: training, thin: test)", errors, epochs, font, True)
     if seg:
-        _panel(draw, W, "test mean IoU", [Line([(m.epoch, m.mean_iou or 0.0) for m in h],
-                                               colours[k]) for k, h in histories.items()],
+        _panel(draw, W, "test mean IoU (thick), boundary F1 (thin)",
+               [line for k, h in histories.items() for line in (
+                   Line([(m.epoch, m.mean_iou or 0.0) for m in h], colours[k]),
+                   Line([(m.epoch, m.boundary_f1 or 0.0) for m in h], colours[k], 1))],
                epochs, font, False)
     else:
         _panel(draw, W, "training loss", [Line([(m.epoch, m.train_loss) for m in h],

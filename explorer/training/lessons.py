@@ -19,8 +19,8 @@ class TrainingLesson:
     dataset: str
     preset: str
     models: tuple[tuple[str, dict], ...]
-    expect: str  # second_worse, second_better, below
-    measure: str  # train_error or test_error
+    expect: str  # second_worse, second_better, below; compare (no claim: say which)
+    measure: str  # train_error or test_error; boundary_f1 or mean_iou (higher is better)
     threshold: float = 0.0
     train_size: int | None = None  # None: the whole set (or the generated default)
 
@@ -31,15 +31,43 @@ def load_training_lessons() -> list[TrainingLesson]:
             for d in raw]
 
 
+HIGHER_IS_BETTER = ("boundary_f1", "mean_iou")
+NAMES = {"boundary_f1": "boundary F1", "mean_iou": "test mean IoU"}
+
+
 def _name(measure: str) -> str:
-    return measure.replace("_", " ")
+    return NAMES.get(measure, measure.replace("_", " "))
+
+
+def segmentation_verdict(lesson: TrainingLesson,
+                         histories: dict[str, list[EpochMetrics]]) -> str:
+    """Each model's test mean IoU and boundary F1 per epoch, then whether the second ends
+    above the first in the lesson's measure."""
+    epochs = min(len(h) for h in histories.values())
+    lines = [f"After {epochs} epochs (test set, per epoch):"]
+    for label, h in histories.items():
+        miou = ", ".join(f"{m.mean_iou or 0.0:.3f}" for m in h)
+        bf = ", ".join(f"{m.boundary_f1 or 0.0:.3f}" for m in h)
+        lines.append(f"{label}: mean IoU {miou}; boundary F1 {bf}.")
+    (a, ha), (b, hb) = list(histories.items())[:2]
+    va, vb = getattr(ha[-1], lesson.measure) or 0.0, getattr(hb[-1], lesson.measure) or 0.0
+    what = _name(lesson.measure)
+    relation = "above" if vb > va else "below" if vb < va else "level with"
+    ends = f"{b} ends {relation} {a} in {what} ({vb:.3f} against {va:.3f})."
+    if lesson.expect == "compare":
+        return " ".join([*lines, ends])
+    shown = vb > va if lesson.expect == "second_better" else vb < va
+    return " ".join([*lines, ends, "The claim shows in this run." if shown else
+                     "The claim does not show in this run (more epochs or scenes)."])
 
 
 def verdict(lesson: TrainingLesson, histories: dict[str, list[EpochMetrics]]) -> str:
     """What this run measured, and whether the claim showed in it."""
-    finals = [(label, getattr(h[-1], lesson.measure)) for label, h in histories.items() if h]
-    if len(finals) < len(lesson.models):
+    if any(not h for h in histories.values()) or len(histories) < len(lesson.models):
         return "The run did not finish: nothing measured."
+    if lesson.measure in HIGHER_IS_BETTER:
+        return segmentation_verdict(lesson, histories)
+    finals = [(label, getattr(h[-1], lesson.measure)) for label, h in histories.items()]
     epochs = min(len(h) for h in histories.values())
     what = _name(lesson.measure)
     figures = ", ".join(f"{label} {value:.1%}" for label, value in finals)

@@ -25,7 +25,14 @@ from torch import nn
 from ..export.files import write_atomic
 from .augment import InputFit, augment, plan_epoch
 from .datasets import TensorData
-from .metrics import EpochMetrics, confusion, from_dict, mean_iou
+from .metrics import (
+    EpochMetrics,
+    boundary_f1,
+    boundary_tolerance,
+    confusion,
+    from_dict,
+    mean_iou,
+)
 from .recipes import Recipe
 
 
@@ -116,6 +123,9 @@ class Trainer:
         steps = math.ceil(n / r.batch_size)
         loss_sum = torch.zeros((), device=self.device)
         wrong = torch.zeros((), device=self.device, dtype=torch.long)
+        seg = data.task == "segmentation"
+        classes = len(data.classes)
+        train_conf = torch.zeros(classes, classes, device=self.device, dtype=torch.long)
         counted = 0
         self.model.train()
         for step in range(steps):
@@ -135,7 +145,10 @@ class Trainer:
             self.optimizer.step()
             items = y.numel()
             loss_sum += loss.detach() * items
-            wrong += (out.detach().argmax(1) != y).sum()
+            pred = out.detach().argmax(1)
+            wrong += (pred != y).sum()
+            if seg:
+                train_conf += confusion(pred, y, classes)
             counted += items
             if on_step is not None:
                 running = (float(loss_sum) / counted
@@ -145,32 +158,40 @@ class Trainer:
         if not math.isfinite(train_loss):
             raise TrainingDiverged(f"epoch {epoch + 1}: the training loss is {train_loss}; "
                                    f"try a smaller learning rate")
-        test_loss, test_error, miou = self.evaluate()
+        test_loss, test_error, miou, bf = self.evaluate()
         metrics = EpochMetrics(epoch + 1, train_loss, train_error, test_loss, test_error, miou,
-                               lr, time.perf_counter() - start)
+                               lr, time.perf_counter() - start,
+                               mean_iou(train_conf) if seg else None, bf)
         self.history.append(metrics)
         return metrics
 
     @torch.inference_mode()
-    def evaluate(self) -> tuple[float, float, float | None]:
-        """Test loss, test error, and mean IoU for segmentation (else None)."""
+    def evaluate(self) -> tuple[float, float, float | None, float | None]:
+        """Test loss, test error, and for segmentation (else None) the mean IoU and the
+        mean boundary F1 (metrics.boundary_f1, at Csurka et al.'s tolerance)."""
         self.model.eval()
         data = self.data
         classes = len(data.classes)
+        seg = data.task == "segmentation"
+        tolerance = boundary_tolerance(*data.size)
         loss_sum = torch.zeros((), device=self.device)
         wrong = torch.zeros((), device=self.device, dtype=torch.long)
         conf = torch.zeros(classes, classes, device=self.device, dtype=torch.long)
+        bf_sum = torch.zeros((), device=self.device)
         for i in range(0, len(data.test_x), self.eval_batch):
             y = data.test_y[i:i + self.eval_batch]
             out = self._forward(self._inputs(data.test_x[i:i + self.eval_batch]))
             loss_sum += F.cross_entropy(out, y, reduction="sum")
             pred = out.argmax(1)
             wrong += (pred != y).sum()
-            if data.task == "segmentation":
+            if seg:
                 conf += confusion(pred, y, classes)
+                bf_sum += boundary_f1(pred, y, classes, tolerance).sum()
         items = data.test_y.numel()
-        miou = mean_iou(conf) if data.task == "segmentation" else None
-        return float(loss_sum) / items, float(wrong) / items, miou
+        if not seg:
+            return float(loss_sum) / items, float(wrong) / items, None, None
+        return (float(loss_sum) / items, float(wrong) / items, mean_iou(conf),
+                float(bf_sum) / len(data.test_y))
 
     def train(self, cancel: threading.Event | None = None,
               on_epoch: Callable[[EpochMetrics], None] | None = None,

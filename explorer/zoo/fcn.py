@@ -18,7 +18,7 @@ from torch import nn
 
 from .registry import Option, register_model
 from .resnet import ResNet
-from .segmentation_parts import Crop, bilinear_kernel
+from .segmentation_parts import VGG_BASE_WIDTH, Crop, base_width_option, bilinear_kernel, widen
 from .vgg import CFGS
 
 VOC_CLASSES = 21
@@ -33,40 +33,47 @@ def _upscore(n: int, kernel: int, stride: int) -> nn.ConvTranspose2d:
 
 
 class FCNVGG(nn.Module):
-    def __init__(self, variant: str = "8s", num_classes: int = VOC_CLASSES) -> None:
+    def __init__(self, variant: str = "8s", num_classes: int = VOC_CLASSES,
+                 base_width: int = VGG_BASE_WIDTH, batch_norm: bool = False) -> None:
         super().__init__()
         self.variant = variant
         # The five pooling stages of VGG-16 as blocks, named as the paper's figure names
         # what comes out of them (pool1 ... pool5): pool3 and pool4 feed the skips.
         stages: list[list[nn.Module]] = [[]]
         in_ch = 3
+        first = True
         for v in CFGS[16]:
             if v == "M":
                 stages[-1].append(nn.MaxPool2d(2, 2, ceil_mode=True))
                 stages.append([])
             else:
-                stages[-1] += [nn.Conv2d(in_ch, int(v), 3, padding=100 if in_ch == 3 else 1),
+                out_ch = widen(int(v), base_width)
+                stages[-1] += [nn.Conv2d(in_ch, out_ch, 3, padding=100 if first else 1),
+                               *([nn.BatchNorm2d(out_ch)] if batch_norm else []),
                                nn.ReLU(inplace=True)]
-                in_ch = int(v)
+                in_ch, first = out_ch, False
         for i, layers in enumerate(stages[:-1], 1):
             self.add_module(f"pool{i}", nn.Sequential(*layers))
-        self.fc6 = nn.Sequential(nn.Conv2d(512, 4096, 7), nn.ReLU(inplace=True), nn.Dropout2d())
-        self.fc7 = nn.Sequential(nn.Conv2d(4096, 4096, 1), nn.ReLU(inplace=True),
+        fc = widen(4096, base_width)
+        norm = (lambda: [nn.BatchNorm2d(fc)]) if batch_norm else list
+        self.fc6 = nn.Sequential(nn.Conv2d(in_ch, fc, 7), *norm(), nn.ReLU(inplace=True),
                                  nn.Dropout2d())
-        self.score_fr = nn.Conv2d(4096, num_classes, 1)
+        self.fc7 = nn.Sequential(nn.Conv2d(fc, fc, 1), *norm(), nn.ReLU(inplace=True),
+                                 nn.Dropout2d())
+        self.score_fr = nn.Conv2d(fc, num_classes, 1)
         n = num_classes
         if variant == "32s":
             self.upscore = _upscore(n, 64, 32)
             self.crop = Crop(19)
             return
-        self.score_pool4 = nn.Conv2d(512, n, 1)
+        self.score_pool4 = nn.Conv2d(widen(512, base_width), n, 1)
         self.crop_pool4 = Crop(5)
         self.upscore2 = _upscore(n, 4, 2)
         if variant == "16s":
             self.upscore = _upscore(n, 32, 16)
             self.crop = Crop(27)
             return
-        self.score_pool3 = nn.Conv2d(256, n, 1)
+        self.score_pool3 = nn.Conv2d(widen(256, base_width), n, 1)
         self.crop_pool3 = Crop(9)
         self.upscore_pool4 = _upscore(n, 4, 2)
         self.upscore = _upscore(n, 16, 8)
@@ -136,7 +143,12 @@ for _v in ("32s", "16s", "8s"):
         description=f"FCN-{_v}: VGG-16 made fully convolutional, scores upsampled "
                     + ("in one step." if _v == "32s" else "and fused with pool skip scores."),
         options=(Option("variant", str, _v, "output stride of the final upsampling",
-                        choices=("32s", "16s", "8s")), _classes()),
+                        choices=("32s", "16s", "8s")), _classes(),
+                 base_width_option("the other stages and fc6/fc7 (4096 = 64 × 64)"),
+                 Option("batch_norm", bool, False,
+                        "batch normalisation after each conv and fc6/fc7 (VGG-16-BN; not the "
+                        "paper's, which fine-tuned ImageNet VGG-16: lets FCN train from "
+                        "random weights)")),
     )
 register_model(
     "fcn_resnet50", FCNResNet, family="FCN", task="segmentation", year=2015, paper=_PAPER,

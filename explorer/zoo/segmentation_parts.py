@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .registry import Option
+
 
 class Crop(nn.Module):
     """Crop a feature map to ``size`` (H, W): centred, or from a fixed ``offset`` as in the
@@ -57,3 +59,24 @@ class VGGStage(nn.Module):
 VGG16_STAGES = ((3, 64, 2), (64, 128, 2), (128, 256, 3), (256, 512, 3), (512, 512, 3))
 # The mirrored decoder, deepest stage first: (in, out, convs) after each unpooling.
 VGG16_DECODER = ((512, 512, 3), (512, 256, 3), (256, 128, 3), (128, 64, 2), (64, 64, 2))
+VGG_BASE_WIDTH = 64  # VGG-16's first stage; the others have 2, 4, 8 and 8 times as many
+
+
+def widen(channels: int, base_width: int) -> int:
+    """A VGG-16 channel count for a network whose first stage has ``base_width`` channels
+    instead of 64 (exact for the paper's 64; never below 1)."""
+    return max(1, channels * base_width // VGG_BASE_WIDTH)
+
+
+def widen_stages(stages, base_width: int, in_channels: int | None = None):
+    """(in, out, convs) stages with every width scaled; the first input kept (or set)."""
+    out = [(widen(cin, base_width), widen(cout, base_width), n) for cin, cout, n in stages]
+    if in_channels is not None:
+        out[0] = (in_channels, *out[0][1:])
+    return tuple(out)
+
+
+def base_width_option(what: str) -> Option:
+    return Option("base_width", int, VGG_BASE_WIDTH,
+                  f"channels of the first VGG-16 stage (64: the paper's); {what} scale with "
+                  f"it (a narrow network trains on a CPU)", min=1, max=128)

@@ -13,7 +13,15 @@ import torch
 from torch import nn
 
 from .registry import Option, register_model
-from .segmentation_parts import VGG16_DECODER, VGG16_STAGES, VGGStage
+from .segmentation_parts import (
+    VGG16_DECODER,
+    VGG16_STAGES,
+    VGG_BASE_WIDTH,
+    VGGStage,
+    base_width_option,
+    widen,
+    widen_stages,
+)
 
 # The paper's decoder mirrors the encoder's 13 convolutions, and its last one (conv1_1_D
 # in the authors' Caffe model) is the classifier: stage 1 keeps one conv-BN-ReLU.
@@ -56,14 +64,15 @@ class SwitchedEncoderDecoder(nn.Module):
 
 
 class SegNet(SwitchedEncoderDecoder):
-    def __init__(self, num_classes: int = 21, in_channels: int = 3) -> None:
+    def __init__(self, num_classes: int = 21, in_channels: int = 3,
+                 base_width: int = VGG_BASE_WIDTH) -> None:
         super().__init__()
-        stages = [(in_channels, *VGG16_STAGES[0][1:]), *VGG16_STAGES[1:]]
-        for i, (cin, cout, n) in enumerate(stages, 1):
+        for i, (cin, cout, n) in enumerate(widen_stages(VGG16_STAGES, base_width,
+                                                        in_channels), 1):
             self.add_module(f"enc{i}", VGGStage(cin, cout, n))
-        for i, (cin, cout, n) in zip(range(5, 0, -1), DECODER):
+        for i, (cin, cout, n) in zip(range(5, 0, -1), widen_stages(DECODER, base_width)):
             self.add_module(f"dec{i}", DecoderStage(cin, cout, n))
-        self.classifier = nn.Conv2d(64, num_classes, 3, padding=1)
+        self.classifier = nn.Conv2d(widen(64, base_width), num_classes, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x, switches = self.encode(x)
@@ -77,5 +86,6 @@ register_model(
     description="VGG-16 encoder, mirrored decoder upsampling with the encoder's max-pool "
                 "indices.",
     options=(Option("num_classes", int, 21, "number of classes", min=1, max=1000),
-             Option("in_channels", int, 3, "input channels", min=1, max=16)),
+             Option("in_channels", int, 3, "input channels", min=1, max=16),
+             base_width_option("the other stages and the mirrored decoder")),
 )

@@ -64,7 +64,8 @@ class TrainDialog(QDialog):
         self.preset = QComboBox()
         for key, recipe in PRESETS.items():
             self.preset.addItem(recipe.title, key)
-        self.preset.setCurrentIndex(self.preset.findData("quick"))  # what a CPU can do
+        self.preset.setCurrentIndex(self.preset.findData(  # what a CPU can do
+            "quick-seg" if task == "segmentation" else "quick"))
         self.preset.currentIndexChanged.connect(self._preset_changed)
         form.addRow("Preset", self.preset)
         self.epochs = QSpinBox(minimum=1, maximum=1000)
