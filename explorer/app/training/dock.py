@@ -21,6 +21,9 @@ from PySide6.QtWidgets import (
 
 from ...training.log import TrainingLog
 
+ERRORS = "error % per epoch (solid: training, dashed: test)"
+SEGMENTATION = ("mean IoU % per epoch (solid: training, dashed: test), "
+                "test boundary F1 % (dotted)")
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
 
 
@@ -61,7 +64,7 @@ class TrainingDock(QWidget):
         self.every_epoch = QCheckBox("after each epoch", visible=False)
         self.every_epoch.setToolTip("show the weights again at the end of every epoch")
         self.every_epoch.toggled.connect(self.everyEpochToggled)
-        self.errors = _plot("error per epoch (solid: training, dashed: test)", "error %")
+        self.errors = _plot(ERRORS, "%")
         self.losses = _plot("training loss (running mean)", "loss")
         plots = QHBoxLayout()
         plots.addWidget(self.errors, 1)
@@ -84,14 +87,16 @@ class TrainingDock(QWidget):
         for label, colour in zip(log.labels, COLOURS * 2):
             history = log.history.get(label, [])
             epochs = [m.epoch for m in history]
-            seg = any(m.mean_iou is not None for m in history)
-            self.errors.plot(epochs, [100 * m.train_error for m in history],
-                             pen=pg.mkPen(colour, width=2.5), symbol="o", symbolSize=5,
-                             symbolBrush=colour, name=f"{label} training")
-            self.errors.plot(epochs, [100 * (1 - m.mean_iou if seg else m.test_error)
-                                      for m in history],
-                             pen=pg.mkPen(colour, width=1.5, style=Qt.DashLine),
-                             name=f"{label} test" + (" (1 − mean IoU)" if seg else ""))
+            if any(m.mean_iou is not None for m in history):
+                self._plot_segmentation(label, colour, history)
+            else:
+                self.errors.setTitle(ERRORS, size="9pt")
+                self.errors.plot(epochs, [100 * m.train_error for m in history],
+                                 pen=pg.mkPen(colour, width=2.5), symbol="o", symbolSize=5,
+                                 symbolBrush=colour, name=f"{label} training")
+                self.errors.plot(epochs, [100 * m.test_error for m in history],
+                                 pen=pg.mkPen(colour, width=1.5, style=Qt.DashLine),
+                                 name=f"{label} test")
             steps = log.steps.get(label, [])
             self.losses.plot([x for x, _ in steps], [y for _, y in steps],
                              pen=pg.mkPen(colour, width=2), name=label)
@@ -107,6 +112,21 @@ class TrainingDock(QWidget):
             text += f"<br><small>files: {log.folder}</small>"
         self.status.setText(text)
         self.cancel.setVisible(log.running)
+
+    def _plot_segmentation(self, label: str, colour: str, history) -> None:
+        """Mean IoU, training (solid) and test (dashed), and the test boundary F1 (dotted),
+        in percent on the same axes."""
+        self.errors.setTitle(SEGMENTATION, size="9pt")
+        epochs = [m.epoch for m in history]
+        for values, pen, name in (
+                ([m.train_miou or 0.0 for m in history], pg.mkPen(colour, width=2.5),
+                 "training mean IoU"),
+                ([m.mean_iou or 0.0 for m in history],
+                 pg.mkPen(colour, width=1.5, style=Qt.DashLine), "test mean IoU"),
+                ([m.boundary_f1 or 0.0 for m in history],
+                 pg.mkPen(colour, width=1.5, style=Qt.DotLine), "boundary F1")):
+            self.errors.plot(epochs, [100 * v for v in values], pen=pen, symbol="o",
+                             symbolSize=4, symbolBrush=colour, name=f"{label} {name}")
 
     def _show_controls(self, log: TrainingLog) -> None:
         running = log.running and bool(log.labels)

@@ -27,9 +27,12 @@ class TrainingLessonsDialog(QDialog):
     def show_lesson(self, row: int) -> None:
         lesson = self.lessons[row]
         recipe = self.get_recipe(lesson.preset)
-        models = " and ".join(escape(m) for m, _ in lesson.models)
+        models = " and ".join(escape(m + (" (" + ", ".join(f"{k}={v}" for k, v in o.items())
+                                            + ")" if o else "")) for m, o in lesson.models)
+        data = f"<i>{escape(lesson.dataset)}</i>" + (
+            f" ({lesson.train_size:,} training images)" if lesson.train_size else "")
         self.text.setHtml(f"<h3>{escape(lesson.title)}</h3><p>{escape(lesson.claim)}</p>"
-                          f"<p><b>The run:</b> {models} on <i>{escape(lesson.dataset)}</i>, "
+                          f"<p><b>The run:</b> {models} on {data}, "
                           f"{escape(recipe.title)}, {recipe.epochs} epochs, the same data "
                           f"order for each; the Training dock draws the curves and says what "
                           f"this run measured.</p>")

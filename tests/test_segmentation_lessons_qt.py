@@ -1,0 +1,43 @@
+"""The segmentation lessons in the window: the Training dock draws mean IoU and the
+boundary F1 (not an error) for a segmentation run, and the lessons dialog names the
+narrowed options and the number of scenes it trains on."""
+
+from __future__ import annotations
+
+from explorer.app.training.dock import SEGMENTATION, TrainingDock
+from explorer.training.log import TrainingLog
+from explorer.training.metrics import EpochMetrics
+
+
+def seg_epoch(epoch: int, miou: float) -> EpochMetrics:
+    return EpochMetrics(epoch, 0.5, 0.1, 0.6, 0.2, miou, 0.1, 1.0, miou + 0.1, miou / 2)
+
+
+def test_the_dock_draws_mean_iou_and_boundary_f1(qtbot):
+    log = TrainingLog()
+    log.start(("fcn32s", "fcn8s"), 8, "shapes-seg", "")
+    for label, miou in (("fcn32s", 0.2), ("fcn8s", 0.3)):
+        for e in (1, 2):
+            log.add_epoch(label, seg_epoch(e, miou))
+    dock = TrainingDock(log)
+    qtbot.addWidget(dock)
+    dock.render()
+    items = dock.errors.getPlotItem().listDataItems()
+    assert len(items) == 6  # training and test mean IoU, boundary F1, per model
+    values = {item.name(): list(item.yData) for item in items}
+    assert values["fcn8s test mean IoU"] == [30.0, 30.0]
+    assert values["fcn8s boundary F1"] == [15.0, 15.0]
+    assert values["fcn32s training mean IoU"] == [100 * (0.2 + 0.1)] * 2
+    assert dock.errors.getPlotItem().titleLabel.text == SEGMENTATION
+
+
+def test_the_lessons_dialog_names_the_narrow_options(qtbot):
+    from explorer.app.training.lessons_dialog import TrainingLessonsDialog
+    from explorer.training.lessons import load_training_lessons
+
+    lessons = [x for x in load_training_lessons() if x.id == "fcn-skips"]
+    dialog = TrainingLessonsDialog(lessons, lambda lesson: None)
+    qtbot.addWidget(dialog)
+    text = dialog.text.toPlainText()
+    assert "fcn32s (base_width=4, batch_norm=True) and fcn8s (base_width=4" in text
+    assert "shapes-seg (300 training images)" in text and "8 epochs" in text
