@@ -87,7 +87,9 @@ class TrainingDock(QWidget):
         for label, colour in zip(log.labels, COLOURS * 2):
             history = log.history.get(label, [])
             epochs = [m.epoch for m in history]
-            if any(m.mean_iou is not None for m in history):
+            if not history:
+                pass  # no epoch yet: no legend entry that could name the wrong measure
+            elif any(m.mean_iou is not None for m in history):
                 self._plot_segmentation(label, colour, history)
             else:
                 self.errors.setTitle(ERRORS, size="9pt")
