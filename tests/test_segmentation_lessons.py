@@ -99,6 +99,8 @@ def test_the_verdict_quotes_every_epoch_and_says_whether_the_claim_showed():
     assert "fcn8s: mean IoU 0.250, 0.290; boundary F1 0.080, 0.110." in text
     assert "fcn8s ends above fcn32s in boundary F1 (0.110 against 0.010)" in text
     assert text.endswith("The claim shows in this run.")
+    text = verdict(fcn, {"fcn32s": run((0.21, 0.0)), "fcn8s": run((0.25, 0.05))})
+    assert "fcn32s matched no boundary at all in the end (one class everywhere" in text
     text = verdict(fcn, {"fcn32s": run((0.3, 0.2)), "fcn8s": run((0.2, 0.1))})
     assert text.endswith("does not show in this run (more epochs or scenes).")
     unet = {lesson.id: lesson for lesson in seg_lessons()}["unet-vs-segnet"]

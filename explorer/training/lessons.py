@@ -54,6 +54,10 @@ def segmentation_verdict(lesson: TrainingLesson,
     what = _name(lesson.measure)
     relation = "above" if vb > va else "below" if vb < va else "level with"
     ends = f"{b} ends {relation} {a} in {what} ({vb:.3f} against {va:.3f})."
+    blind = [label for label, h in histories.items() if (h[-1].boundary_f1 or 0.0) < 5e-4]
+    if blind:  # say so: a win over a network that found nothing is not a finer boundary
+        ends += (f" {' and '.join(blind)} matched no boundary at all in the end (one class "
+                 f"everywhere, most likely the background).")
     if lesson.expect == "compare":
         return " ".join([*lines, ends])
     shown = vb > va if lesson.expect == "second_better" else vb < va
