@@ -41,3 +41,20 @@ def test_the_lessons_dialog_names_the_narrow_options(qtbot):
     text = dialog.text.toPlainText()
     assert "fcn32s (base_width=4, batch_norm=True) and fcn8s (base_width=4" in text
     assert "shapes-seg (300 training images)" in text and "8 epochs" in text
+
+
+def test_a_report_updates_the_curves_without_rebuilding_them(qtbot):
+    # PySide6 6.12 on Python 3.11 loses a reference to None on each void call: clearing
+    # and re-plotting at every report crashed a lesson's run in the window.
+    log = TrainingLog()
+    log.start(("unet_padded", "segnet"), 8, "shapes-seg", "")
+    for label in log.labels:
+        log.add_epoch(label, seg_epoch(1, 0.2))
+    dock = TrainingDock(log)
+    qtbot.addWidget(dock)
+    before = dock.errors.getPlotItem().listDataItems()
+    log.add_epoch("segnet", seg_epoch(2, 0.25))
+    dock.render()
+    after = dock.errors.getPlotItem().listDataItems()
+    assert [id(i) for i in after] == [id(i) for i in before]
+    assert list(after[-1].yData) == [10.0, 12.5]  # segnet's boundary F1, epochs 1 and 2

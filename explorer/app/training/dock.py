@@ -7,6 +7,8 @@ dock; "after each epoch" asks for one at every epoch end."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -24,6 +26,15 @@ from ...training.log import TrainingLog
 ERRORS = "error % per epoch (solid: training, dashed: test)"
 SEGMENTATION = ("mean IoU % per epoch (solid: training, dashed: test), "
                 "test boundary F1 % (dotted)")
+@dataclass(frozen=True)
+class Curve:
+    plot: pg.PlotWidget
+    name: str
+    x: list
+    y: list
+    style: dict
+
+
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
 
 
@@ -77,36 +88,20 @@ class TrainingDock(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addLayout(plots, 1)
+        self.errors.setYRange(0, 100, padding=0.02)
+        self._items: list = []
+        self._keys: list = []
+        self._title, self._epochs = ERRORS, -1
         self.render()
 
     def render(self) -> None:
         """Draw the log as it stands (called after each report)."""
         log = self.log
-        self.errors.clear()
-        self.losses.clear()
-        for label, colour in zip(log.labels, COLOURS * 2):
-            history = log.history.get(label, [])
-            epochs = [m.epoch for m in history]
-            if not history:
-                pass  # no epoch yet: no legend entry that could name the wrong measure
-            elif any(m.mean_iou is not None for m in history):
-                self._plot_segmentation(label, colour, history)
-            else:
-                self.errors.setTitle(ERRORS, size="9pt")
-                self.errors.plot(epochs, [100 * m.train_error for m in history],
-                                 pen=pg.mkPen(colour, width=2.5), symbol="o", symbolSize=5,
-                                 symbolBrush=colour, name=f"{label} training")
-                self.errors.plot(epochs, [100 * m.test_error for m in history],
-                                 pen=pg.mkPen(colour, width=1.5, style=Qt.DashLine),
-                                 name=f"{label} test")
-            steps = log.steps.get(label, [])
-            self.losses.plot([x for x, _ in steps], [y for _, y in steps],
-                             pen=pg.mkPen(colour, width=2), name=label)
+        curves = [curve for label, colour in zip(log.labels, COLOURS * 2)
+                  for curve in self._curves(label, colour)]
+        seg = any(m.mean_iou is not None for h in log.history.values() for m in h)
+        self._draw(curves, SEGMENTATION if seg else ERRORS)
         self._show_controls(log)
-        if log.epochs:
-            for plot in (self.errors, self.losses):
-                plot.setXRange(0, log.epochs, padding=0.02)
-        self.errors.setYRange(0, 100, padding=0.02)
         text = log.message
         if log.running and log.labels:
             text = f"{log.message} — {log.progress_text()}"
@@ -115,20 +110,58 @@ class TrainingDock(QWidget):
         self.status.setText(text)
         self.cancel.setVisible(log.running)
 
-    def _plot_segmentation(self, label: str, colour: str, history) -> None:
-        """Mean IoU, training (solid) and test (dashed), and the test boundary F1 (dotted),
-        in percent on the same axes."""
-        self.errors.setTitle(SEGMENTATION, size="9pt")
+    def _curves(self, label: str, colour: str) -> list[Curve]:
+        """One model's curves: error (or, for segmentation, mean IoU and the boundary F1)
+        per epoch, and its running training loss. None before its first epoch: no legend
+        entry that could name the wrong measure."""
+        history = self.log.history.get(label, [])
         epochs = [m.epoch for m in history]
-        for values, pen, name in (
-                ([m.train_miou or 0.0 for m in history], pg.mkPen(colour, width=2.5),
-                 "training mean IoU"),
-                ([m.mean_iou or 0.0 for m in history],
-                 pg.mkPen(colour, width=1.5, style=Qt.DashLine), "test mean IoU"),
-                ([m.boundary_f1 or 0.0 for m in history],
-                 pg.mkPen(colour, width=1.5, style=Qt.DotLine), "boundary F1")):
-            self.errors.plot(epochs, [100 * v for v in values], pen=pen, symbol="o",
-                             symbolSize=4, symbolBrush=colour, name=f"{label} {name}")
+        steps = self.log.steps.get(label, [])
+        loss = Curve(self.losses, label, [x for x, _ in steps], [y for _, y in steps],
+                     dict(pen=pg.mkPen(colour, width=2)))
+        dashed = dict(pen=pg.mkPen(colour, width=1.5, style=Qt.DashLine))
+        if not history:
+            return [loss]
+        if any(m.mean_iou is not None for m in history):
+            dots = dict(symbol="o", symbolSize=4, symbolBrush=colour)
+            series = (
+                ("training mean IoU", [m.train_miou or 0.0 for m in history],
+                 dict(pen=pg.mkPen(colour, width=2.5), **dots)),
+                ("test mean IoU", [m.mean_iou or 0.0 for m in history], {**dashed, **dots}),
+                ("boundary F1", [m.boundary_f1 or 0.0 for m in history],
+                 dict(pen=pg.mkPen(colour, width=1.5, style=Qt.DotLine), **dots)))
+        else:
+            series = (
+                ("training", [m.train_error for m in history],
+                 dict(pen=pg.mkPen(colour, width=2.5), symbol="o", symbolSize=5,
+                      symbolBrush=colour)),
+                ("test", [m.test_error for m in history], dashed))
+        return [*(Curve(self.errors, f"{label} {name}", epochs, [100 * v for v in values],
+                        style) for name, values, style in series), loss]
+
+    def _draw(self, curves: list[Curve], title: str) -> None:
+        """Give existing curves their new points; rebuild the plots only when the set of
+        curves changes. PySide6 6.12 on Python 3.11 drops a reference to None on each void
+        call, and clearing and re-plotting at every report made hundreds of them: a long
+        run ended in 'Fatal Python error: none_dealloc'."""
+        keys = [(id(c.plot), c.name) for c in curves]
+        if keys != self._keys:
+            for plot in (self.errors, self.losses):
+                plot.clear()
+            self._items = [c.plot.plot(c.x, c.y, name=c.name, **c.style) for c in curves]
+            self._keys = keys
+        else:
+            for item, c in zip(self._items, curves):
+                if (list(item.xData if item.xData is not None else []),
+                        list(item.yData if item.yData is not None else [])) != (c.x, c.y):
+                    item.setData(c.x, c.y)
+        if title != self._title:
+            self.errors.setTitle(title, size="9pt")
+            self._title = title
+        if self.log.epochs != self._epochs:
+            for plot in (self.errors, self.losses):
+                plot.setXRange(0, self.log.epochs or 1, padding=0.02)
+            self._epochs = self.log.epochs
 
     def _show_controls(self, log: TrainingLog) -> None:
         running = log.running and bool(log.labels)
