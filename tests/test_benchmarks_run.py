@@ -41,7 +41,7 @@ def test_train_bench_runs_and_prints_its_table():
     assert len(rows) == 1 + 2, done.stdout
     assert rows[1].startswith("| lenet5 | 1 | channels_last |")
     assert rows[2].startswith("| lenet5 | 1 | contiguous |")
-    assert "quick preset: 4,000 training and 1,000 test images" in done.stdout
+    assert "quick preset: 3,200 training and 1,000 test images" in done.stdout
 
 
 def test_inference_bench_runs_and_prints_its_table():

@@ -222,11 +222,16 @@ def test_lessons_say_what_the_run_measured():
     plain = lessons["plain-degradation"]
 
     def run(*errors):
-        return [EpochMetrics(i + 1, 1.0, e, 1.0, e) for i, e in enumerate(errors)]
+        return [EpochMetrics(i + 1, 1.0, e, 1.0, e, seconds=30.0) for i, e in enumerate(errors)]
 
     text = verdict(plain, {"plain-20": run(0.6, 0.34), "plain-56": run(0.8, 0.61)})
     assert "final train error: plain-20 34.0%, plain-56 61.0%" in text
-    assert text.endswith("The claim shows in this run.") and "After 2 epochs" in text
+    assert "plain-56 ends above plain-20 by 27.0 points, at every epoch" in text
+    assert "Per epoch: plain-20 60.0, 34.0 %; plain-56 80.0, 61.0 %." in text
+    assert text.endswith("The claim shows in this run.") and "After 2 epochs (2.0 min)" in text
+    depth = lessons["residual-depth"]
+    text = verdict(depth, {"ResNet-20": run(0.8, 0.5, 0.3), "ResNet-56": run(0.7, 0.6, 0.2)})
+    assert "ResNet-56 ends below ResNet-20 by 10.0 points, from epoch 3 on" in text
     text = verdict(plain, {"plain-20": run(0.5), "plain-56": run(0.4)})
     assert "does not show in this run" in text
     assert verdict(plain, {"plain-20": run(0.5), "plain-56": []}).startswith("The run did not")
@@ -249,9 +254,9 @@ def test_every_lesson_names_zoo_models_of_its_data_sets_task():
 
 def test_quick_preset_warms_up_over_its_first_epoch():
     r = get_recipe("quick")
-    assert r.lr_at_step(0, 0, 10, 5) == pytest.approx(0.01)
-    assert r.lr_at_step(0, 5, 10, 5) == pytest.approx(0.055)
-    assert r.lr_at_step(1, 0, 10, 5) == pytest.approx(0.1) == r.lr_at_step(4, 9, 10, 5)
+    assert r.lr_at_step(0, 0, 10, 5) == pytest.approx(0.005)
+    assert r.lr_at_step(0, 5, 10, 5) == pytest.approx(0.0275)
+    assert r.lr_at_step(1, 0, 10, 5) == pytest.approx(0.05) == r.lr_at_step(4, 9, 10, 5)
     assert get_recipe("paper").lr_at_step(0, 0, 10, 5) == 0.1  # the paper's: no warm-up
 
 

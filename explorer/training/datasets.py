@@ -32,7 +32,7 @@ TITLES = {
     **{name: remote.title for name, remote in CATALOGUE.items()},
 }
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
-DEFAULT_SIZES = {"shapes": (4000, 1000), "shapes-seg": (400, 100)}  # generated: train, test
+DEFAULT_SIZES = {"shapes": (3200, 1000), "shapes-seg": (400, 100)}  # generated: train, test
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def load_dataset(name: str, *, train_size: int | None = None, test_size: int | N
                  seed: int = 0, image_size: int = 32, progress: Progress | None = None,
                  cancel: threading.Event | None = None) -> TensorData:
     """The data set ``name`` (see the module's list) or an image folder at that path.
-    ``train_size``/``test_size`` set the generated sets' sizes (default 4,000 and 1,000 for
+    ``train_size``/``test_size`` set the generated sets' sizes (default 3,200 and 1,000 for
     shapes, 400 and 100 scenes for shapes-seg) and cut the others. Raises DataError, or
     DownloadError while fetching."""
     if name == "digits":

@@ -66,7 +66,8 @@ def segmentation_verdict(lesson: TrainingLesson,
 
 
 def verdict(lesson: TrainingLesson, histories: dict[str, list[EpochMetrics]]) -> str:
-    """What this run measured, and whether the claim showed in it."""
+    """What this run measured (the final figures, each network's curve, since which epoch
+    the claimed order held, the run's time), and whether the claim showed in it."""
     if any(not h for h in histories.values()) or len(histories) < len(lesson.models):
         return "The run did not finish: nothing measured."
     if lesson.measure in HIGHER_IS_BETTER:
@@ -75,14 +76,37 @@ def verdict(lesson: TrainingLesson, histories: dict[str, list[EpochMetrics]]) ->
     epochs = min(len(h) for h in histories.values())
     what = _name(lesson.measure)
     figures = ", ".join(f"{label} {value:.1%}" for label, value in finals)
+    spent = sum(m.seconds for h in histories.values() for m in h)
+    head = f"After {epochs} epochs ({_duration(spent)}), "
     if lesson.expect == "below":
         shown = finals[0][1] < lesson.threshold
-        return (f"After {epochs} epochs, {what}: {figures} (the claim: below "
+        return (head + f"{what}: {figures} (the claim: below "
                 f"{lesson.threshold:.0%}). " + ("Shown in this run." if shown else
                                                  "Not shown in this run: train longer."))
     (a, va), (b, vb) = finals[:2]
     shown = vb > va if lesson.expect == "second_worse" else vb < va
     relation = "above" if vb > va else "below"
-    return (f"After {epochs} epochs, final {what}: {figures}; {b} ends {relation} {a}. "
+    curves = "; ".join(f"{label} " + ", ".join(f"{100 * getattr(m, lesson.measure):.1f}"
+                                                 for m in h) + " %"
+                       for label, h in histories.items())
+    since = _held_since(lesson, *(list(histories.values())[:2])) if shown else ""
+    return (head + f"final {what}: {figures}; {b} ends {relation} {a} by "
+            f"{abs(vb - va) * 100:.1f} points{since}. Per epoch: {curves}. "
             + ("The claim shows in this run." if shown else
                "The claim does not show in this run (more epochs, or the paper's recipe)."))
+
+
+def _held_since(lesson: TrainingLesson, first: list[EpochMetrics],
+                second: list[EpochMetrics]) -> str:
+    """', at every epoch' or ', from epoch N on': where the claimed order held to the end."""
+    sign = 1 if lesson.expect == "second_worse" else -1
+    held = [sign * (getattr(b, lesson.measure) - getattr(a, lesson.measure)) > 0
+            for a, b in zip(first, second)]
+    start = len(held)
+    while start > 0 and held[start - 1]:
+        start -= 1
+    return ", at every epoch" if start == 0 else f", from epoch {start + 1} on"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"

@@ -4,9 +4,11 @@ position and size, on a noisy background) and the demo's shapes scenes for segme
 (circle, square, triangle on a textured background, with their class masks; the demo
 U-Net was trained on these).
 
-The classification set's difficulty is set so that the degradation of deep plain networks
-shows within a few epochs on a CPU: small shapes, backgrounds of any colour and pixel noise
-make the colour family and the outline both matter.
+The classification set's difficulty is set so that the papers' training claims show within
+the quick preset on a CPU: shapes of random size and place on a flat background of any
+colour, with pixel noise, so that the colour family and the outline both matter. An earlier
+version put the shapes on a patchwork of 8×8 coloured squares: 160 steps left ResNet-56 at
+74.8 % training error there, against 47.4 % here (plain-20 40.0 against 36.1 %).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def _family_colour(rng: np.random.Generator, family: str) -> np.ndarray:
     return np.asarray(rgb.convert("RGB"), dtype=np.float32)[0, 0]
 
 
-def shapes(n: int, seed: int, size: int = 32, noise: float = 18.0, texture: float = 40.0
+def shapes(n: int, seed: int, size: int = 32, noise: float = 18.0
            ) -> tuple[np.ndarray, np.ndarray]:
     """``n`` images (uint8, N×3×size×size) and their labels (index into CLASSES)."""
     rng = np.random.default_rng(seed)
@@ -50,9 +52,7 @@ def shapes(n: int, seed: int, size: int = 32, noise: float = 18.0, texture: floa
     out = np.empty((n, 3, size, size), np.uint8)
     for i, label in enumerate(labels):
         family, shape = FAMILIES[label // len(SHAPES)], SHAPES[label % len(SHAPES)]
-        low = rng.uniform(0, 255, (1, 1, 3)).astype(np.float32)  # a background of any colour
-        coarse = rng.normal(0, texture, (4, 4, 3)).astype(np.float32)
-        background = low + np.kron(coarse, np.ones((size // 4, size // 4, 1), np.float32))
+        background = rng.uniform(0, 255, (1, 1, 3)).astype(np.float32)  # of any colour
         r = rng.uniform(size * 0.16, size * 0.34)
         cx, cy = rng.uniform(r, size - r, 2)
         mask = _shape_mask(shape, xx - cx, yy - cy, r)
