@@ -68,7 +68,7 @@ def cpu_steps(name: str, steps: int, recipe, contiguous: bool) -> StepTimes:
         mark[:] = now
 
     evaluate = trainer.evaluate
-    trainer.evaluate = lambda: (0.0, 0.0, None)
+    trainer.evaluate = lambda: (0.0, 0.0, None, None)
     trainer.run_epoch(on_step=on_step, report_every=10**9)
     start = time.perf_counter()
     evaluate()
@@ -82,7 +82,7 @@ def cuda_epoch(name: str, images: int, repeat: int, recipe) -> float:
     import torch
 
     trainer = trainer_for(name, images, 100, "cuda", recipe)
-    trainer.evaluate = lambda: (0.0, 0.0, None)
+    trainer.evaluate = lambda: (0.0, 0.0, None, None)
     whole = trainer.data
     trainer.data = whole.subset(2 * recipe.batch_size, 10)  # warm-up: cuDNN, allocator
     trainer.run_epoch()
