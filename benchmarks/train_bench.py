@@ -161,23 +161,30 @@ def main(argv: list[str] | None = None) -> int:
                     if not contiguous:
                         table[name, threads] = t
                     epoch = steps * t.wall + test * t.eval_per_image
-                    bound = (epochs * (steps * t.cpu + test * t.eval_per_image)
-                             if threads == 1 else float("nan"))
+                    bound = (f"{epochs * (steps * t.cpu + test * t.eval_per_image) / 60:.1f} min"
+                             if threads == 1 else "-")
                     print(f"| {name} | {threads} | "
                           f"{'contiguous' if contiguous else 'channels_last'} | "
                           f"{t.wall:.3f} s | {t.cpu:.3f} s | {t.eval_per_image * 1e3:.2f} ms | "
                           f"{epoch:.1f} s | {epochs * epoch / 60:.1f} min | "
-                          f"{bound / 60:.1f} min |", flush=True)
+                          f"{bound} |", flush=True)
         print(f"load average {os.getloadavg()[0]:.1f} at the end")
         pairs = lesson_pairs(models)
         if pairs and 1 in args.threads:
+            more = [n for n in args.threads if n != 1]
             print("\n| lesson | networks | quick preset, both (1-thread CPU: an upper bound "
-                  "for 2 quiet cores) |")
-            print("|---|---|---:|")
+                  "for 2 quiet cores) |" + "".join(f" {n} threads (wall) |" for n in more))
+            print("|---|---|---:|" + "---:|" * len(more))
+
+            def total(m: str, threads: int, cpu: bool) -> float:
+                t = table[m, threads]
+                return epochs * (steps * (t.cpu if cpu else t.wall) + test * t.eval_per_image)
+
             for lesson_id, (a, b) in pairs:
-                total = sum(epochs * (steps * table[m, 1].cpu + test * table[m, 1].eval_per_image)
-                            for m in (a, b))
-                print(f"| {lesson_id} | {a} + {b} | {total / 60:.1f} min |")
+                bound = (total(a, 1, True) + total(b, 1, True)) / 60
+                walls = "".join(f" {(total(a, n, False) + total(b, n, False)) / 60:.1f} min |"
+                                for n in more)
+                print(f"| {lesson_id} | {a} + {b} | {bound:.1f} min |{walls}")
     if any(d.startswith("cuda") for d in args.devices):
         if not torch.cuda.is_available():
             print("\nCUDA: no GPU here")
