@@ -61,8 +61,9 @@ class Acceleration:
 def acceleration(device: torch.device) -> Acceleration:
     """On CUDA, mixed precision (bfloat16, no loss scaling needed) and channels_last. On the
     CPU, channels_last too (oneDNN's convolutions: a training step of the CIFAR ResNets
-    took 13-16 % less CPU time at batch 128, one thread; segmentation networks the same
-    time either way; benchmarks/train_bench.py --layouts measures it), full precision."""
+    at batch 128 took 16-22 % less time on a quiet machine, one thread or two; segmentation
+    networks the same time either way; benchmarks/train_bench.py --layouts measures it),
+    full precision."""
     if device.type == "cuda":
         return Acceleration(torch.bfloat16, True)
     return Acceleration(None, device.type == "cpu")
