@@ -4,12 +4,13 @@ Node ids are the traced graph's, so a feature map can be asked for any node the 
 shows, functional ones included (the output of a residual ``add`` or a dense ``cat``).
 
 Cost is kept close to a plain forward pass:
-- every node is seen from module hooks where the trace found one that sees its tensor: a
-  leaf module's output (forward hook); a functional node as the input of the leaf module
-  that consumes it (pre-hook), or else as a container module's input or output (an SE
-  block returns its ``mul``, a ShuffleNet unit its channel shuffle, a GoogLeNet
-  ``BasicConv2d`` its functional ReLU, the model its final ``interpolate``);
-- only a node no hook sees makes the pass run under the tracer's function mode
+- every node is seen by a module where the trace found one that sees its tensor: a leaf
+  module's output; a functional node as the input of the leaf module that consumes it,
+  or else as a container module's input or output (an SE block returns its ``mul``, a
+  ShuffleNet unit its channel shuffle, a GoogLeNet ``BasicConv2d`` its functional ReLU,
+  the model its final ``interpolate``); those modules' forwards are wrapped for the pass
+  (``capture_pass``); a cheap join no module sees is computed again from its inputs;
+- only a node none of these gives makes the pass run under the tracer's function mode
   (``record``), which costs Python work for every op;
 - a tensor a later in-place op overwrites is kept whole: torch's in-place activations run
   out of place for the pass (``inference.inplace``), and a tensor that another op

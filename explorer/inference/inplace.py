@@ -38,7 +38,7 @@ def out_of_place(modules: Iterable[nn.Module]) -> Iterator[None]:
         for m in modules:
             count, own = _HELD.get(m, (0, m.inplace))
             _HELD[m] = (count + 1, own)
-            m.inplace = False
+            object.__setattr__(m, "inplace", False)  # nn.Module's own setattr: 2 µs each
     try:
         yield
     finally:
@@ -48,4 +48,4 @@ def out_of_place(modules: Iterable[nn.Module]) -> Iterator[None]:
                 if count > 1:
                     _HELD[m] = (count - 1, own)
                 else:
-                    m.inplace = own
+                    object.__setattr__(m, "inplace", own)
