@@ -106,6 +106,6 @@ def test_a_lesson_runs_from_its_dialog_and_says_what_it_measured(qtbot, window, 
     dialog.run_button.click()
     log = w.training.log
     qtbot.waitUntil(lambda: log.state == "done", timeout=TIMEOUT * 3)
-    assert log.message.startswith("tanh vs ReLU. After 1 epochs (")  # and how long it took
+    assert log.message.startswith("tanh vs ReLU. After 1 epoch (")  # and how long it took
     assert "), final train error: lenet5 " in log.message
     assert "this run" in w.training.panel.status.text()

@@ -39,12 +39,16 @@ def _name(measure: str) -> str:
     return NAMES.get(measure, measure.replace("_", " "))
 
 
+def _epochs(n: int) -> str:
+    return f"{n} epoch{'s' * (n != 1)}"
+
+
 def segmentation_verdict(lesson: TrainingLesson,
                          histories: dict[str, list[EpochMetrics]]) -> str:
     """Each model's test mean IoU and boundary F1 per epoch, then whether the second ends
     above the first in the lesson's measure."""
     epochs = min(len(h) for h in histories.values())
-    lines = [f"After {epochs} epochs (test set, per epoch):"]
+    lines = [f"After {_epochs(epochs)} (test set, per epoch):"]
     for label, h in histories.items():
         miou = ", ".join(f"{m.mean_iou or 0.0:.3f}" for m in h)
         bf = ", ".join(f"{m.boundary_f1 or 0.0:.3f}" for m in h)
@@ -77,7 +81,7 @@ def verdict(lesson: TrainingLesson, histories: dict[str, list[EpochMetrics]]) ->
     what = _name(lesson.measure)
     figures = ", ".join(f"{label} {value:.1%}" for label, value in finals)
     spent = sum(m.seconds for h in histories.values() for m in h)
-    head = f"After {epochs} epochs ({_duration(spent)}), "
+    head = f"After {_epochs(epochs)} ({_duration(spent)}), "
     if lesson.expect == "below":
         shown = finals[0][1] < lesson.threshold
         return (head + f"{what}: {figures} (the claim: below "
