@@ -60,7 +60,7 @@ def test_weights_shown_while_training_then_the_trained_ones_saved(qtbot, window,
     assert not torch.equal(early, untrained)  # the maps are the copy's, one step in
     assert w.state.flow[0].loss != untrained_loss  # and so is the flow pass
     assert w.state.flow[1] is fresh  # its fresh twin is not measured again
-    assert w.training.dock.isVisible()  # the Flow dock did not take its place
+    assert not w.training.dock.visibleRegion().isEmpty()  # Flow did not take its place
 
     qtbot.waitUntil(lambda: log.state == "done", timeout=TIMEOUT * 3)
     assert len(log.history["lenet5"]) == 2 and not w.warnings
@@ -144,3 +144,25 @@ def test_after_each_epoch_never_takes_the_person_to_another_model(qtbot, window,
     after = events[events.index("model resnet20_cifar"):]
     assert not [e for e in after if e.startswith("training on")]
     assert w.state.model.name == "lenet5"  # the trained weights, when the run ends
+
+
+def test_after_each_epoch_keeps_the_curves_in_front(qtbot, window, tmp_path):
+    """Each epoch's copy reruns the image; the Training dock a person watches stays in
+    front of the Feature maps it shares a tab group with."""
+    w = window
+    load(qtbot, w, "lenet5")
+    w.inference.set_image(_digit(), "a bar")
+    qtbot.waitUntil(lambda: w.state.result is not None, timeout=TIMEOUT)
+    first = w.state.result
+    w.training.runs = tmp_path
+    w.training.panel.every_epoch.setChecked(True)
+    w.training.start(TrainRequest("digits", (("lenet5", {}),), "quick", 2, "cpu", None))
+    qtbot.waitUntil(lambda: not w.training.dock.visibleRegion().isEmpty(),
+                    timeout=TIMEOUT)  # start raised it
+    qtbot.waitUntil(lambda: w.state.result is not first
+                    and w.state.weights.label.startswith("training on digits: after"),
+                    timeout=TIMEOUT * 3)
+    # tabified docks all read isVisible(); the one in front is the one with a region
+    assert not w.training.dock.visibleRegion().isEmpty()  # the maps did not come over it
+    assert w.docks["features"].visibleRegion().isEmpty()
+    qtbot.waitUntil(lambda: w.training.log.state == "done", timeout=TIMEOUT * 3)

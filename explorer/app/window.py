@@ -163,7 +163,7 @@ class MainWindow(FilesMixin, QMainWindow):
         self.room_timer.timeout.connect(self.keep_graph_room)
         self.inference.state.events.image.connect(
             lambda image, _name: image is not None and self._show_dock("image"))
-        self.inference.ran.connect(self.docks["features"].raise_)
+        self.inference.ran.connect(self._show_feature_maps)
         self.inference.predictions.stepChosen.connect(self.take_next_step)
 
     def take_next_step(self, step: str) -> None:
@@ -186,6 +186,15 @@ class MainWindow(FilesMixin, QMainWindow):
             reveal(self, key, self.dock_waiting)
         elif not self.docks[key].isHidden():
             self.docks[key].raise_()
+
+    def _show_feature_maps(self) -> None:
+        """An image's maps come to the front, unless a person watches a run's curves: a
+        copy shown after each epoch reruns the image, and the curves stay in front."""
+        training = getattr(self, "training", None)
+        if training is not None and training.log.running and \
+                not training.dock.visibleRegion().isEmpty():
+            return
+        self.docks["features"].raise_()
 
     def _show_layer_dock(self, node: str | None) -> None:
         """A selection brings the Layer dock to the front (shown, the first time)."""
