@@ -93,3 +93,21 @@ def test_a_plan_is_made_once_per_graph_and_node_list():
     assert cached_plan(graph, nodes[:2]) is not cached_plan(graph, nodes)
     other = trace(model, zoo.input_shape("lenet5"))
     assert cached_plan(other, nodes) is not cached_plan(graph, nodes)
+
+
+def test_each_replay_runs_once_and_nothing_is_called_over_budget(monkeypatch):
+    """ShuffleNet's joins no module sees are computed once, from the kept tensors (a
+    second pass over them after the capture cost ShuffleNet v1 ×8 1.37× its floor)."""
+    from explorer.graph.trace import Replay
+
+    name = "shufflenet_v2_x0_5"
+    model = zoo.build(name).eval()
+    graph = trace(model, zoo.input_shape(name))
+    nodes = _nodes(graph)
+    runs: list[int] = []
+    real = Replay.run
+    monkeypatch.setattr(Replay, "run", lambda self, given: runs.append(1) or real(self, given))
+    with torch.inference_mode():
+        cap = capture(model, torch.randn(zoo.input_shape(name)), graph, "all", budget_mb=None)
+    assert len(runs) == len(cached_plan(graph, nodes).replays) > 0
+    assert cap.over_budget == [] and all(n in cap.tensors for n in nodes)

@@ -107,7 +107,6 @@ def capture(model: nn.Module, x: torch.Tensor, graph: LayerGraph,
             switch, copy = _switch_in_place(plan, modules)
             with model_lock(model), out_of_place(switch):
                 output, tensors, over = _hooked_forward(model, x, plan, modules, copy, budget)
-            _replay(plan, x, tensors, over, budget)
         if x.device.type == "cuda":
             torch.cuda.synchronize(x.device)
     seconds = time.perf_counter() - start
@@ -131,62 +130,6 @@ def _switch_in_place(plan: CapturePlan, modules: dict[str, nn.Module]
         else:
             copy.add(node)
     return switch, copy
-
-
-def _recorded_forward(model: nn.Module, x: torch.Tensor, graph: LayerGraph,
-                      nodes: list[str], budget: int | None):
-    """The whole pass under the function mode, which names nodes as the trace did before
-    merging reshape chains: a merged node is kept as its chain's last op (``raw``)."""
-    raw = {graph.nx.nodes[n].get("raw", n): n for n in nodes}
-    output, kept, over = record(model, x, set(raw), budget)
-    return output, {raw[k]: t for k, t in kept.items()}, [raw[k] for k in over]
-
-
-def _hooked_forward(model: nn.Module, x: torch.Tensor, plan: CapturePlan,
-                    modules: dict[str, nn.Module], copy: set[str], budget: int | None):
-    tensors: dict[str, torch.Tensor] = {}
-    over: list[str] = []
-    used = [0]
-
-    def keep(node: str, t: torch.Tensor) -> None:
-        if budget is not None:
-            size = t.numel() * t.element_size()
-            if used[0] + size > budget:
-                over.append(node)
-                return
-            used[0] += size
-        if t.requires_grad:  # not under inference_mode or no_grad
-            t = t.detach()
-        tensors[node] = t.clone() if node in copy else t
-
-    output = seen_pass(model, x, plan, modules, keep)
-    return output, tensors, over
-
-
-def _replay(plan: CapturePlan, x: torch.Tensor, tensors: dict[str, torch.Tensor],
-            over: list[str], budget: int | None) -> None:
-    """Compute the planned replays from the kept tensors, then drop the helpers. (Run
-    inside the pass as soon as their inputs were kept, while still in the CPU's caches,
-    ShuffleNet's 31 joins cost no less: measured 1.54x a plain pass against 1.50x.)"""
-    if not plan.replays:
-        return
-    used = 0 if budget is None else sum(t.numel() * t.element_size() for t in tensors.values())
-    for node, replay, names in plan.replays:
-        try:
-            given = {i: x if n == "input" else tensors[n] for i, n in names.items()}
-        except KeyError:  # an input over the budget: recomputed when asked for
-            over.append(node)
-            continue
-        t = replay.run(given)
-        size = t.numel() * t.element_size()
-        if budget is not None and used + size > budget:
-            over.append(node)
-            continue
-        tensors[node] = t
-        used += size
-    for helper in plan.helpers:
-        tensors.pop(helper, None)
-    over[:] = [n for n in over if n not in plan.helpers]
 
 
 def _recorded_forward(model: nn.Module, x: torch.Tensor, graph: LayerGraph,
