@@ -83,7 +83,7 @@ def test_a_segmentation_lesson_runs_and_measures(lesson, tmp_path):
         assert 0 <= float(r["train_miou"]) <= 1 and 0 <= float(r["test_miou"]) <= 1
         assert 0 <= float(r["test_boundary_f1"]) <= 1
     text = verdict(lesson, {c.label: c.history for c in contenders})
-    assert text.startswith("After 1 epochs (test set, per epoch):")
+    assert text.startswith("After 1 epoch (test set, per epoch):")
     assert f"{contenders[1].history[0].boundary_f1:.3f}" in text
 
 
