@@ -332,7 +332,7 @@ class MainWindow(FilesMixin, QMainWindow):
         p = self.state.model
         if p is not None and is_user_model(p.name):  # a person's model with its arguments
             return zoo.variant_name(p.name, p.options)
-        if p is None or ":" in p.name or p.name.lower().endswith((".pt2", ".onnx")):
+        if p is None or ":" in p.name or zoo.carries_weights(p.name):
             return p.name if p is not None else ""
         ws = published_set(p.name, self.state.weights)
         implied = ws.options if ws is not None else {}
@@ -484,7 +484,6 @@ class MainWindow(FilesMixin, QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         if self.core_loaded:  # before, there are no docks: the saved layout is kept
             self.settings.setValue("state", self.saveState())
-        if self.core_loaded:
             self.runner.cancel()
             self.inference.runner.cancel()
             self.runner.pool.clear()  # queued background counts are not needed any more

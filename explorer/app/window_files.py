@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox
 
-from ..zoo import model_file
+from ..zoo import carries_weights, model_file
 
 APP = "Architecture Explorer"
 MAX_RECENT = 8
@@ -81,7 +81,7 @@ class FilesMixin:
         """A .py file (the person's code, probed first), a .pt2 exported program or an
         .onnx model (both read as data: they carry their own graph and input shape).
         A file goes into Open recent once it is shown."""
-        if not path.lower().endswith((".pt2", ".onnx")):
+        if not carries_weights(path):
             return self.open_model_file(path)
 
         def shown(p) -> None:
