@@ -64,3 +64,21 @@ def test_weights_for_a_model_without_any_names_the_demo(capsys):
     assert main(["weights", "unet"]) == 2
     err = capsys.readouterr().err
     assert "no published weights for unet" in err and "--weights demo" in err
+
+
+def test_weights_of_another_network_say_so_not_other_options(tmp_path):
+    """A file none of whose tensors the model has is another network's (was: "it was saved
+    from a model with other options ... compare with explorer info MODEL --option …",
+    for LeNet-5's weights loaded into a ResNet)."""
+    import pytest
+    import torch
+
+    from explorer import zoo
+    from explorer.inference.weights import WeightsError, load_weights
+
+    torch.save(zoo.build("lenet5").state_dict(), tmp_path / "lenet.pth")
+    with pytest.raises(WeightsError) as err:
+        load_weights(zoo.build("resnet20_cifar"), tmp_path / "lenet.pth")
+    first = str(err.value).splitlines()[0]
+    assert "other options" not in first and "explorer info" not in first
+    assert "another network" in first and "features.0.weight" in first and "conv1.weight" in first

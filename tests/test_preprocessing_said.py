@@ -44,8 +44,8 @@ def test_geometry_as_data():
 
 def test_cli_says_the_original_size_and_the_preprocessing(tmp_path, capsys):
     flat(10, 10).save(tmp_path / "tiny.png")
-    assert main(["run", "lenet5", str(tmp_path / "tiny.png"), "--device", "cpu",
-                 "-o", str(tmp_path / "o")]) == 0
+    assert main(["run", "resnet18", str(tmp_path / "tiny.png"), "--device", "cpu",
+                 "--input", "1,3,32,32", "-o", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
     assert "10×10 px image → 32×32 input" in out
     assert "preprocessing: resized 10×10 → 37×37 (bilinear), centre 32×32 cropped" in out
@@ -139,3 +139,29 @@ def test_a_damaged_picture_says_what_is_wrong_with_it(tmp_path):
     (tmp_path / "notes.png").write_text("hello")
     with pytest.raises(ImageError, match="notes.png: not an image"):
         load_image(tmp_path / "notes.png")
+
+
+def test_networks_trained_on_whole_small_images_see_the_whole_image():
+    """CIFAR networks and LeNet-5 were trained on whole images stretched to their input
+    (the training data's own pipeline); the app gave them the ImageNet recipe's centre
+    87.5 % (was: a 32×32 CIFAR image resized to 37×37 and cropped back to 32×32)."""
+    import torch
+
+    from explorer import zoo
+    from explorer.inference.runner import default_fit
+    from explorer.training.augment import InputFit
+
+    for name in ("resnet20_cifar", "resnet56_cifar_plain", "preact_resnet110_cifar"):
+        info = zoo.get_info(name)
+        assert default_fit(info) == "resize"
+        rng = np.random.default_rng(0)
+        pixels = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+        x, g = preprocess(Image.fromarray(pixels), (3, 32, 32), info.mean, info.std,
+                          default_fit(info))
+        assert not g.cropped()
+        trained = InputFit(3, (32, 32), info.mean, info.std)(
+            torch.from_numpy(pixels).permute(2, 0, 1)[None])
+        assert (x - trained).abs().max() < 1e-4  # the app's input is the training input
+    assert default_fit(zoo.get_info("lenet5")) == "resize"
+    assert default_fit(zoo.get_info("resnet50")) == "crop"  # ImageNet's evaluation recipe
+    assert default_fit(zoo.get_info("unet")) == "resize"

@@ -46,9 +46,13 @@ def test_a_drawing_becomes_a_uci_digit():
     canvas[30:200, 100:124] = 255  # a vertical bar: a one
     counts = counts_8x8(canvas)
     assert counts.max() >= 8 and counts[:, 0].sum() == 0 and counts.shape == (8, 8)
+    from explorer import zoo
     from explorer.inference.preprocess import preprocess
+    from explorer.inference.runner import default_fit
 
-    x, _ = preprocess(digit_image(canvas), (1, 32, 32), (0.1307,), (0.3081,), "crop")
+    x, g = preprocess(digit_image(canvas), (1, 32, 32), (0.1307,), (0.3081,),
+                      default_fit(zoo.get_info("lenet5")))
+    assert not g.cropped()
     small = torch.from_numpy(np.round(counts * (255 / 16)).astype(np.uint8))[None, None]
     y = InputFit(1, (32, 32), (0.1307,), (0.3081,))(small)
     assert (x - y).abs().max() < 0.02  # the app's path gives what training gave

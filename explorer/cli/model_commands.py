@@ -44,7 +44,8 @@ def cmd_info(args: argparse.Namespace) -> int:
              "input": list(zoo.input_shape(args.name, **options)), "params": params,
              "labels": info.labels, "torchvision_weights_load": torchvision,
              "init": info.initialisation,
-             "options": [{"name": o.name, "value": chosen[o.name], "default": o.default,
+             "options": [{"name": o.name, "value": chosen[o.name],
+                          "default": None if o.guessed else o.default, "guessed": o.guessed,
                           "allowed": o.allowed(), "help": o.help} for o in info.options]}
     if args.format == "json":
         import json
@@ -55,7 +56,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"{info.name}: {info.description}" + (f" ({changed_text})" if changed else ""))
     print(f"  family      {info.family}")
     print(f"  task        {info.task}")
-    print(f"  paper       {info.paper} ({info.year})")
+    print(f"  paper       {info.paper}" + (f" ({info.year})" if info.year else ""))
     print(f"  input       {'x'.join(map(str, facts['input']))}")
     print(f"  params      {params:,} ({human(params)})")
     print(f"  labels      {info.labels or 'numbered classes'}")
@@ -66,7 +67,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     print("  options:")
     for opt in info.options:
         value = chosen[opt.name]
-        default = "" if value == opt.default else f" (default {opt.default!r})"
+        # a guessed value is no default: the help says it is a guess
+        default = "" if value == opt.default or opt.guessed else f" (default {opt.default!r})"
         print(f"    {opt.name}={value!r}{default}  ({opt.allowed()}) {opt.help}")
     return 0
 

@@ -78,7 +78,7 @@ class RunResult:
 
 
 def default_fit(info: ModelInfo) -> str:
-    return "crop" if info.task == "classification" else "resize"
+    return info.fit if info.task == "classification" else "resize"
 
 
 def run_image(model: nn.Module, info: ModelInfo, graph: LayerGraph, image: Image.Image | str | Path,

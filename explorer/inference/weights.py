@@ -214,6 +214,12 @@ def options_hint(report: WeightsReport) -> str:
         if all(len(a) <= 2 for _, a, _ in report.wrong_shape):  # the classifier only
             return (f": it has {theirs} outputs where the model has {ours} "
                     f"(try the option num_classes={theirs})")
+    if report.loaded == 0 and not report.wrong_shape and report.unexpected:
+        # no name in common: not this model with other options, another network
+        theirs, ours = report.unexpected[0], (report.missing or ["none"])[0]
+        return (f": it holds another network's weights (no tensor of it is this model's: "
+                f"the file has {theirs}, the model {ours}); load it into the model it was "
+                "saved from")
     if report.missing or report.unexpected or report.wrong_shape:
         return (": it was saved from a model with other options (the names or shapes of "
                 "its tensors differ; compare with explorer info MODEL --option …)")

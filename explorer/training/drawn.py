@@ -36,14 +36,7 @@ def counts_8x8(gray: np.ndarray) -> np.ndarray:
 
 def digit_image(gray: np.ndarray, size: int = 32) -> Image.Image:
     """The drawing as LeNet-5's input image: the 8×8 counts scaled to 0-255 (as
-    explorer.training.readers.read_digits does), bilinear up to ``size``, framed in black
-    so that the app's classification preprocessing (scale to size / 0.875, centre crop)
-    takes back exactly the ``size``×``size`` digit."""
-    from ..inference.preprocess import CROP_RATIO
-
+    explorer.training.readers.read_digits does), bilinear up to ``size``: LeNet-5 sees
+    the whole image (its ``fit`` is "resize"), so this is exactly its input."""
     small = np.round(counts_8x8(gray) * (255 / 16)).astype(np.uint8)
-    digit = Image.fromarray(small, "L").resize((size, size), Image.BILINEAR)
-    framed_side = round(size / CROP_RATIO)
-    framed = Image.new("L", (framed_side, framed_side), 0)
-    framed.paste(digit, ((framed_side - size) // 2, (framed_side - size) // 2))
-    return framed
+    return Image.fromarray(small, "L").resize((size, size), Image.BILINEAR)

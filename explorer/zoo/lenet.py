@@ -53,7 +53,7 @@ class LeNet5(nn.Module):
 register_model(
     "lenet5", LeNet5, family="LeNet", task="classification", year=1998,
     paper="Gradient-Based Learning Applied to Document Recognition",
-    input_shape=(1, 32, 32), mean=(0.1307,), std=(0.3081,), labels="digits",
+    input_shape=(1, 32, 32), mean=(0.1307,), std=(0.3081,), labels="digits", fit="resize",
     description="Two conv/pool stages and three fully connected layers; about 60k parameters.",
     options=(
         num_classes(10),

@@ -59,10 +59,15 @@ class Option:
             return "a tuple of ints such as (3, 3)"
         if self.type is str:
             return "a string"
-        lo = "-inf" if self.min is None else self.min
-        hi = "inf" if self.max is None else self.max
         article = "an" if self.type.__name__[0] in "aeiou" else "a"
-        return f"{article} {self.type.__name__} in [{lo}, {hi}]"
+        kind = f"{article} {self.type.__name__}"
+        if self.min is None and self.max is None:  # was "an int in [-inf, inf]"
+            return kind
+        if self.max is None:
+            return f"{kind} ≥ {self.min}"
+        if self.min is None:
+            return f"{kind} ≤ {self.max}"
+        return f"{kind} in [{self.min}, {self.max}]"
 
     def validate(self, model: str, value: Any) -> Any:
         value = self._coerce(model, value)
@@ -134,6 +139,10 @@ class ModelInfo:
     description: str = ""
     torchvision: bool = False  # parameter names and shapes match torchvision's model
     init: str = ""  # how random weights are drawn, where not PyTorch's layer defaults
+    # how a classifier sees an image: "crop", ImageNet's evaluation recipe (the centre
+    # 87.5 %), or "resize", the whole image stretched to the input, as the small images of
+    # CIFAR and the digits were made and as training here resizes its data
+    fit: str = "crop"
 
     @property
     def initialisation(self) -> str:

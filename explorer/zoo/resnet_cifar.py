@@ -128,7 +128,7 @@ def _register(name: str, depth: int, flavour: str, **preset) -> None:
     register_model(
         name, CifarResNet, family="ResNet (CIFAR)", task="classification", paper=paper,
         year=year, input_shape=(3, 32, 32), mean=CIFAR10_MEAN, std=CIFAR10_STD,
-        labels="cifar10", options=_options(depth, **preset),
+        labels="cifar10", options=_options(depth, **preset), fit="resize",
         description=f"{flavour} network for CIFAR-10, {depth} layers",
         init=PLAIN_INIT if flavour == "plain" else RESNET_INIT,
     )
