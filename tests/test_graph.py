@@ -243,6 +243,34 @@ def test_untraceable_model_names_the_failing_module():
         trace(DataDependent(), (1, 3, 8, 8))
 
 
+class FixedHead(nn.Module):
+    """A head sized for one input size only: 8×10×10 features at 12×12."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.fc = nn.Linear(800, 10)
+
+    def forward(self, x):
+        return self.fc(self.conv(x).flatten(1))
+
+
+def test_a_layer_sized_for_another_input_says_what_it_takes_and_what_to_change():
+    """Was: "RuntimeError in module fc (Linear): a and b must have same reduction dim, but
+    got [1, 394272] X [800, 10]": torch's words for a matrix product, no hint to change
+    the input size."""
+    with pytest.raises(TraceError) as err:
+        trace(FixedHead(), (1, 3, 224, 224), name="mine.py:FixedHead")
+    text = str(err.value)
+    assert "RuntimeError" not in text and "reduction dim" not in text
+    assert "fc (Linear) takes 800 input features and gets 394,272" in text
+    assert "input shape" in text
+    with pytest.raises(TraceError) as err:
+        trace(FixedHead(), (1, 1, 12, 12), name="mine.py:FixedHead")
+    assert "conv (Conv2d) takes 3 input channels and gets 1" in str(err.value)
+    assert trace(FixedHead(), (1, 3, 12, 12)).node("fc")["out_shape"] == (1, 10)
+
+
 def test_layout_boxes_do_not_overlap():
     for name in ["googlenet", "resnet50", "unet"]:
         g = trace_zoo(name)

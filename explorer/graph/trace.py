@@ -187,6 +187,7 @@ class _Recorder(TorchFunctionMode):
         self.order = 0
         self.counted: set[nn.Module] = set()
         self.last = "the model's forward"
+        self.last_in: tuple | None = None  # the shape the module called last was given
         self.pending: dict[int, list[torch.Tensor]] = {}
         self.flop_counter = FlopCounterMode(display=False) if count_flops else None
         self.flops_at: dict[int, int] = {}
@@ -282,6 +283,8 @@ class _Recorder(TorchFunctionMode):
 
     def pre_hook(self, module: nn.Module, args: tuple, kwargs: dict) -> None:
         self.last = f"module {self.names.get(module, '?')} ({type(module).__name__})"
+        self.last_in = tuple(args[0].shape) if args and isinstance(args[0], torch.Tensor) \
+            else None
         self.stack.append(module)
         if module not in self.leaves:
             self._see(module, "in", _tensors((args, kwargs)))
@@ -394,6 +397,26 @@ def run_recorded(model: nn.Module, x: torch.Tensor, rec: _Recorder) -> Any:
             h.remove()
 
 
+def _size_mismatch(module: nn.Module | None, rec: _Recorder) -> str | None:
+    """A linear layer or convolution given another width than it was made for, in words
+    (torch says "a and b must have same reduction dim" or "expected input[…] to have 3
+    channels"), with what to change: a layer sized for one input size."""
+    shape = rec.last_in
+    if module is None or not shape:
+        return None
+    label = f"{rec.names.get(module, '?')} ({type(module).__name__})"
+    if isinstance(module, nn.Linear) and shape[-1] != module.in_features:
+        return (f"{label} takes {module.in_features:,} input features and gets "
+                f"{shape[-1]:,}: the layers before it make that many from this input size; "
+                "give the input shape it was made for (or size the layer for this one)")
+    if isinstance(module, nn.modules.conv._ConvNd) and len(shape) >= 2 \
+            and shape[1] != module.in_channels:
+        return (f"{label} takes {module.in_channels:,} input channels and gets "
+                f"{shape[1]:,}: give an input shape with {module.in_channels} channels "
+                "(N,C,H,W)")
+    return None
+
+
 def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = None,
           dtype: torch.dtype = torch.float32) -> LayerGraph:
     """Trace ``model`` (left untouched) for an input of ``input_shape`` into a LayerGraph.
@@ -422,6 +445,10 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = Non
     except TraceError:
         raise
     except Exception as exc:
+        hint = _size_mismatch(rec.stack[-1] if rec.stack else None, rec)
+        if hint:
+            raise TraceError(f"cannot trace {name or type(model).__name__} at input "
+                             f"{'x'.join(map(str, shape))}: {hint}") from exc
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "meta" in detail:
             detail += " (the forward pass depends on tensor values, which tracing never computes)"
