@@ -82,3 +82,15 @@ def test_weights_of_another_network_say_so_not_other_options(tmp_path):
     first = str(err.value).splitlines()[0]
     assert "other options" not in first and "explorer info" not in first
     assert "another network" in first and "features.0.weight" in first and "conv1.weight" in first
+
+
+def test_a_cifar_network_is_sent_to_training_not_to_imagenet_models():
+    """Was: "Try alexnet (published weights), densenet121 …" for resnet20_cifar: ImageNet
+    networks, another task's classes; training it is the way here."""
+    steps = next_steps("resnet20_cifar")
+    assert steps.related == () and steps.train
+    note = cli_note(steps)
+    assert "alexnet" not in note and "explorer train resnet20_cifar --dataset" in note
+    assert not next_steps("resnet18").train  # its published weights come first
+    assert next_steps("resnet34_plain").related  # the ResNets' weights: same classes
+    assert next_steps("segnet").related == ("fcn_resnet50",)

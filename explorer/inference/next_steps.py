@@ -24,6 +24,7 @@ class NextSteps:
     related: tuple[str, ...]  # models of its family (else of its task) that have some
     demo: bool  # the demo U-Net (trained on shapes) is a segmentation model's next step
     trained: dict | None = None  # weights shipped in resources/trained (LeNet-5 on digits)
+    train: bool = False  # nothing published answers its classes: training it is the way
 
     def trained_text(self) -> str:
         """"trained on digits, 97.2 % on 359 held-out images"."""
@@ -56,13 +57,17 @@ def next_steps(model: str, limit: int = 3) -> NextSteps:
     own = tuple(ws.name for ws in catalogue.weight_sets(model))
     with_weights = sorted({ws.model for ws in catalogue.load_catalogue().sets} - {model})
     family = [m for m in with_weights if zoo.get_info(m).family == info.family]
-    task = [m for m in with_weights if zoo.get_info(m).task == info.task]
+    # another family's weights only where they answer the same classes (was: AlexNet and
+    # DenseNet, ImageNet's, offered for the CIFAR ResNets)
+    task = [m for m in with_weights if zoo.get_info(m).task == info.task
+            and info.labels in (None, zoo.get_info(m).labels)]
     trained = shipped_trained(model)
     related = () if own or trained else tuple((family or task)[:limit])
     meta = demo_meta()
     demo = meta is not None and info.task == "segmentation" and not (
         model == meta["model"] and own)
-    return NextSteps(model, own, related, demo, trained)
+    train = not (own or trained or related or demo)
+    return NextSteps(model, own, related, demo, trained, train)
 
 
 def cli_note(steps: NextSteps) -> str:
@@ -80,6 +85,8 @@ def cli_note(steps: NextSteps) -> str:
         ways.append("the demo: explorer run unet_padded IMAGE --weights demo")
     if steps.related:
         ways.append(f"a model with published weights: {', '.join(steps.related)}")
+    if steps.train:
+        ways.append(f"training it: explorer train {steps.model} --dataset shapes (or cifar10)")
     ways.append("your own state dict: --weights FILE")
     return (f"{steps.model} has untrained weights (random init): the prediction means "
             f"nothing; try {'; or '.join(ways)}")
