@@ -72,6 +72,9 @@ def choose_dtype(name: str, device: torch.device) -> torch.dtype:
 
 
 _TUNED = False
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+# glibc before 2.35 refuses an mmap threshold above 32 MiB on 64-bit machines
+_MMAP_THRESHOLDS = (1 << 30, 32 << 20)
 
 
 def tune_cpu_allocator() -> bool:
@@ -80,15 +83,16 @@ def tune_cpu_allocator() -> bool:
     Keeping every layer's output alive (all-layer capture) otherwise makes each forward
     pass fault in fresh pages: measured on ResNet-50 at 224x224, merely holding references
     to all leaf outputs cost 1.49x a plain forward; with this setting 1.03x. Linux/glibc
-    only; EXPLORER_NO_MALLOPT=1 turns it off."""
+    only; EXPLORER_NO_MALLOPT=1 turns it off. An older glibc that refuses the 1 GiB mmap
+    threshold gets its largest (32 MiB); the trim threshold is set either way."""
     global _TUNED
     if _TUNED or not sys.platform.startswith("linux") or os.environ.get("EXPLORER_NO_MALLOPT"):
         return _TUNED
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3
-        ok = libc.mallopt(m_mmap_threshold, 1 << 30) and libc.mallopt(m_trim_threshold, 1 << 30)
+        mmap = any(libc.mallopt(_M_MMAP_THRESHOLD, size) for size in _MMAP_THRESHOLDS)
+        trim = libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)
     except (OSError, AttributeError):
         return False
-    _TUNED = bool(ok)
+    _TUNED = bool(mmap and trim)
     return _TUNED
