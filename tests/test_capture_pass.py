@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import torch
 from torch import nn
 
 from explorer import zoo
 from explorer.graph import trace
 from explorer.graph.trace import record
+from explorer.inference import capture as capture_module
 from explorer.inference.capture import _switch_in_place, capture
 from explorer.inference.capture_pass import seen_pass
 from explorer.inference.capture_plan import CapturePlan, cached_plan, plan_capture
@@ -22,7 +24,13 @@ def _nodes(graph):
     return [n for n, d in graph.nx.nodes(data=True) if d["kind"] not in ("input", "output")]
 
 
-def test_in_place_relus_run_out_of_place_and_only_functional_overwrites_are_copied():
+@pytest.fixture
+def hook_path(monkeypatch):
+    """Capture takes its hook path (the zoo's models otherwise run their fx program)."""
+    monkeypatch.setattr(capture_module, "fx_capture", lambda *args: None)
+
+
+def test_in_place_relus_run_out_of_place_and_only_functional_overwrites_are_copied(hook_path):
     model = zoo.build("resnet18").eval()
     x = torch.randn(1, 3, 64, 64)
     graph = trace(model, x.shape)
@@ -95,7 +103,7 @@ def test_a_plan_is_made_once_per_graph_and_node_list():
     assert cached_plan(other, nodes) is not cached_plan(graph, nodes)
 
 
-def test_each_replay_runs_once_and_nothing_is_called_over_budget(monkeypatch):
+def test_each_replay_runs_once_and_nothing_is_called_over_budget(monkeypatch, hook_path):
     """ShuffleNet's joins no module sees are computed once, from the kept tensors (a
     second pass over them after the capture cost ShuffleNet v1 ×8 1.37× its floor)."""
     from explorer.graph.trace import Replay

@@ -1,6 +1,8 @@
-"""Capture sees every node from module hooks or replays a cheap op, never running the
-whole pass under the function mode for the zoo, and keeps exactly what the function mode
-keeps: every node of the models with functional joins, compared tensor for tensor."""
+"""Capture keeps exactly what the function mode keeps, by either of its paths: the
+model's fx program (every zoo model has one whose values are named exactly as the traced
+graph's nodes) and the hook path (module hooks and replayed cheap ops, never the whole
+pass under the function mode for the zoo): every node of the models with functional
+joins, compared tensor for tensor."""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ import torch
 from explorer import zoo
 from explorer.graph import trace
 from explorer.graph.trace import record
+from explorer.inference import capture as capture_module
 from explorer.inference.capture import capture, plan_capture
+from explorer.inference.capture_fx import program_for
+from explorer.inference.fx_program import fx_program
 
 # Models whose joins are functional (SE gates, concatenations, shuffles, adds outside a
 # module, functional ReLU and pooling), at small inputs.
@@ -19,12 +24,16 @@ JOINS = {"se_resnet50": 64, "shufflenet_v2_x0_5": 64, "shufflenet_v1_g3": 64,
          "fcn_resnet50": 64, "segnet": 64, "xception": 96, "resnet18": 64}
 
 
+# the 110- and 164-layer nets' blocks, more of them: their programs add 3 s, nothing new
+SAME_CODE = {"resnet1202_cifar", "preact_resnet1001_cifar"}
+
+
 def nodes_of(graph):
     return [n for n, d in graph.nx.nodes(data=True) if d["kind"] not in ("input", "output")]
 
 
 @pytest.mark.parametrize("name", sorted(JOINS))
-def test_hooks_and_replays_keep_what_the_function_mode_keeps(name):
+def test_fx_program_hooks_and_replays_keep_what_the_function_mode_keeps(name, monkeypatch):
     model = zoo.build(name).eval()
     c = zoo.input_shape(name)[1]
     x = torch.randn(1, c, JOINS[name], JOINS[name])
@@ -34,11 +43,25 @@ def test_hooks_and_replays_keep_what_the_function_mode_keeps(name):
     assert not plan.recorded and not plan.helpers
     raw = {graph.node(n).get("raw", n): n for n in nodes}
     with torch.inference_mode():
-        fast = capture(model, x, graph, "all", budget_mb=None)
+        fx = capture(model, x, graph, "all", budget_mb=None)
         _, slow, _ = record(model, x, set(raw))
+        monkeypatch.setattr(capture_module, "fx_capture", lambda *args: None)
+        hooked = capture(model, x, graph, "all", budget_mb=None)
+        plain = model(x)
+    assert program_for(model, graph).program is not None  # fx made the first
     assert set(slow) == set(raw)
     for r, n in raw.items():
-        assert torch.equal(fast.get(n), slow[r]), n
+        assert torch.equal(fx.get(n), slow[r]), n
+        assert torch.equal(hooked.get(n), slow[r]), n
+    for out in (fx.output, hooked.output):  # the model's own output, as it gives it
+        assert type(out) is type(plain)
+        assert all(torch.equal(a, b) for a, b in zip(_leaves(out), _leaves(plain)))
+
+
+def _leaves(output):
+    from torch.utils._pytree import tree_flatten
+
+    return tree_flatten(output)[0]
 
 
 def test_a_replayed_node_alone_keeps_only_itself():
@@ -60,10 +83,16 @@ def test_a_replayed_node_alone_keeps_only_itself():
                        one.get(shuffle).sum((2, 3)).sort().values)
 
 
-def test_every_zoo_model_is_captured_without_the_function_mode():
-    """Planning only (no forward): the traced graph of every zoo model."""
-    from explorer.graph.trace import trace_zoo
-
+def test_every_zoo_model_has_an_exact_fx_program_and_a_hook_plan():
+    """No forward: on the meta device, the traced graph of every zoo model, its hook plan
+    (never the function mode), and its fx program, whose making runs the program under
+    the trace's recorder and refuses unless the graph it records is the traced graph."""
     for name in zoo.list_models():
-        graph = trace_zoo(name)
+        with torch.device("meta"):
+            model = zoo.build(name)
+        graph = trace(model, zoo.input_shape(name), name=name)
         assert not plan_capture(graph, nodes_of(graph)).recorded, name
+        if name in SAME_CODE:
+            continue
+        program = fx_program(model, graph)
+        assert set(program.values) == set(nodes_of(graph)), name

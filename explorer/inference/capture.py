@@ -31,11 +31,13 @@ from torch import nn
 
 from ..graph.layergraph import LayerGraph
 from ..graph.trace import record
-from .capture_pass import model_lock, seen_pass
+from .capture_fx import fx_capture
+from .capture_pass import model_lock, named_modules, seen_pass
 from .capture_plan import (  # noqa: F401  (plan_capture re-exported)
     CaptureError,
     CapturePlan,
     cached_plan,
+    every_node,
     plan_capture,
 )
 from .devices import tune_cpu_allocator
@@ -88,25 +90,25 @@ def capture(model: nn.Module, x: torch.Tensor, graph: LayerGraph,
 
     Call inside ``torch.inference_mode()`` (grad mode is per thread: a worker sets it)."""
     if nodes == "all":
-        nodes = [n for n, d in graph.nx.nodes(data=True) if d["kind"] not in ("input", "output")]
-    try:
-        aliases = {n: graph.resolve(n) for n in nodes}
-    except KeyError as exc:
-        raise CaptureError(exc.args[0]) from None
-    nodes = list(dict.fromkeys(aliases.values()))
-    plan = cached_plan(graph, nodes)
+        nodes = list(every_node(graph))
+        aliases = dict(zip(nodes, nodes))
+    else:
+        try:
+            aliases = {n: graph.resolve(n) for n in nodes}
+        except KeyError as exc:
+            raise CaptureError(exc.args[0]) from None
+        nodes = list(dict.fromkeys(aliases.values()))
     if x.device.type == "cpu":
         tune_cpu_allocator()
     budget = None if budget_mb is None else int(budget_mb * 2**20)
     start = time.perf_counter()
     with float32_math(tf32):
-        if plan.recorded:  # some node needs the function mode: record the whole pass
-            output, tensors, over = _recorded_forward(model, x, graph, nodes, budget)
+        done = fx_capture(model, x, graph, nodes, budget)
+        if done is not None:  # the model's fx program returned every node
+            output, tensors = done
+            over: list[str] = []
         else:
-            modules = dict(model.named_modules())
-            switch, copy = _switch_in_place(plan, modules)
-            with model_lock(model), out_of_place(switch):
-                output, tensors, over = _hooked_forward(model, x, plan, modules, copy, budget)
+            output, tensors, over = _hook_capture(model, x, graph, nodes, budget)
         if x.device.type == "cuda":
             torch.cuda.synchronize(x.device)
     seconds = time.perf_counter() - start
@@ -116,6 +118,18 @@ def capture(model: nn.Module, x: torch.Tensor, graph: LayerGraph,
         return again.tensors[node]
 
     return Capture(output, tensors, over, x.device, seconds, aliases, _recompute=recompute)
+
+
+def _hook_capture(model: nn.Module, x: torch.Tensor, graph: LayerGraph, nodes: list[str],
+                  budget: int | None) -> tuple[Any, dict[str, torch.Tensor], list[str]]:
+    """Capture by wrapped module forwards, replays, or else the function mode."""
+    plan = cached_plan(graph, nodes)
+    if plan.recorded:  # some node needs the function mode: record the whole pass
+        return _recorded_forward(model, x, graph, nodes, budget)
+    modules = named_modules(model)
+    switch, copy = _switch_in_place(plan, modules)
+    with model_lock(model), out_of_place(switch):
+        return _hooked_forward(model, x, plan, modules, copy, budget)
 
 
 def _switch_in_place(plan: CapturePlan, modules: dict[str, nn.Module]

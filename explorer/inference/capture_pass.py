@@ -40,6 +40,33 @@ def model_lock(model: nn.Module) -> threading.RLock:
         return lock
 
 
+Tree = list[tuple[dict, dict]]  # (a module's _modules, a copy of it when looked at)
+_MODULES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> (Tree, paths)
+
+
+def module_tree(model: nn.Module) -> Tree:
+    """The model's module tree as it is now, held without holding the model."""
+    return [(m._modules, dict(m._modules)) for m in model.modules()]
+
+
+def same_tree(tree: Tree) -> bool:
+    """No module of the tree was replaced, added or removed since ``module_tree``."""
+    return all(live == then for live, then in tree)
+
+
+def named_modules(model: nn.Module) -> dict[str, nn.Module]:
+    """``dict(model.named_modules())``, walked again only when the tree changed (on a
+    CIFAR ResNet the walk was a twentieth of a capture)."""
+    with _LOCKS_LOCK:
+        held = _MODULES.get(model)
+    if held is not None and same_tree(held[0]):
+        return held[1]
+    paths = dict(model.named_modules())
+    with _LOCKS_LOCK:
+        _MODULES[model] = (module_tree(model), paths)
+    return paths
+
+
 def _flat(args: tuple, kwargs: dict) -> tuple | list:
     """The tensors among a call's arguments, flattened as the trace flattened them."""
     if not kwargs and all(isinstance(a, torch.Tensor) for a in args):

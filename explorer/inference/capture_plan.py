@@ -64,6 +64,19 @@ def cached_plan(graph: LayerGraph, nodes: list[str]) -> CapturePlan:
     return plan
 
 
+_EVERY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # graph.nx -> (size, nodes)
+
+
+def every_node(graph: LayerGraph) -> tuple[str, ...]:
+    """The graph's nodes but its input and output, listed once per graph."""
+    g = graph.nx
+    held = _EVERY.get(g)
+    if held is None or held[0] != g.number_of_nodes():
+        nodes = tuple(n for n, d in g.nodes(data=True) if d["kind"] not in ("input", "output"))
+        held = _EVERY[g] = (g.number_of_nodes(), nodes)
+    return held[1]
+
+
 def _call_index(node_id: str) -> int:
     last = node_id.rsplit(".", 1)[-1]
     return int(last.rsplit(":", 1)[1]) if ":" in last else 0

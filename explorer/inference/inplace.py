@@ -30,6 +30,12 @@ def switchable(module: nn.Module) -> bool:
     return isinstance(module, SWITCHABLE) and isinstance(getattr(module, "inplace", None), bool)
 
 
+def own_flag(module: nn.Module) -> bool:
+    """The module's own ``inplace``, also while a capture holds it off."""
+    with _LOCK:
+        return _HELD.get(module, (0, module.inplace))[1]
+
+
 @contextmanager
 def out_of_place(modules: Iterable[nn.Module]) -> Iterator[None]:
     """``modules`` (all ``switchable``) run with ``inplace=False`` inside the block."""
