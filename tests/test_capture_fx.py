@@ -146,6 +146,12 @@ class _Net(nn.Module):
         return self.block(self.stem(x))
 
 
+def _net():
+    model = _Net().eval()
+    x = torch.randn(1, 3, 8, 8)
+    return model, x, trace(model, x.shape)
+
+
 class _Doubled(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -156,9 +162,7 @@ class _Doubled(nn.Module):
 
 
 def test_a_replaced_module_makes_a_new_program_and_captures_what_the_model_now_computes():
-    model = _Net().eval()
-    x = torch.randn(1, 3, 8, 8)
-    graph = trace(model, x.shape)
+    model, x, graph = _net()
     with torch.inference_mode():
         capture(model, x, graph, "all", budget_mb=None)
         first = program_for(model, graph)
@@ -184,9 +188,7 @@ def test_a_replaced_module_makes_a_new_program_and_captures_what_the_model_now_c
 
 
 def test_tensors_over_the_budget_take_the_hook_path(monkeypatch):
-    model = _Net().eval()
-    x = torch.randn(1, 3, 8, 8)
-    graph = trace(model, x.shape)
+    model, x, graph = _net()
     ran = []
     real = capture_fx.fx_program
     monkeypatch.setattr(capture_fx, "fx_program", lambda *a: ran.append(1) or real(*a))
@@ -200,9 +202,7 @@ def test_tensors_over_the_budget_take_the_hook_path(monkeypatch):
 
 
 def test_a_program_goes_with_its_model():
-    model = _Net().eval()
-    x = torch.randn(1, 3, 8, 8)
-    graph = trace(model, x.shape)
+    model, x, graph = _net()
     with torch.inference_mode():
         capture(model, x, graph, "all", budget_mb=None)
     assert program_for(model, graph).program is not None
@@ -246,9 +246,7 @@ def test_another_threads_modules_run_as_they_would_while_fx_traces():
 
 
 def test_hooks_on_the_model_or_a_block_run_through_the_hook_path():
-    model = _Net().eval()
-    x = torch.randn(1, 3, 8, 8)
-    graph = trace(model, x.shape)
+    model, x, graph = _net()
     calls = []
     with torch.inference_mode():
         capture(model, x, graph, "all", budget_mb=None)  # no hook yet: the program
