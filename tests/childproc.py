@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+
+import warm_python
 
 _TEMPLATE = """
 import json, resource, sys
@@ -45,16 +46,13 @@ CAP_BYTES = 4 << 30  # address space of a CLI child (torch maps about 1 GB by it
 
 def run_limited(args: list[str], cwd: Path, env: dict[str, str] | None = None,
                 timeout: float = 120, cap_bytes: int = CAP_BYTES):
-    """``python ARGS`` with this checkout's explorer (not whichever one is installed) in
-    a child process with an address-space cap and a time limit."""
-
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (cap_bytes, cap_bytes))
-
+    """``python ARGS`` (``-m MODULE ...`` or ``-c CODE ...``) with this checkout's explorer
+    (not whichever one is installed) in a child process with an address-space cap and a
+    time limit; the child is forked from a warm interpreter that imported torch already
+    (warm_python.py says what stays as in a fresh one)."""
     full_env = {**os.environ, "EXPLORER_PROBE_SECONDS": "20", "PYTHONPATH": str(REPO),
                 **(env or {})}
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=timeout, preexec_fn=cap)
+    return warm_python.run(args, cwd, full_env, timeout, cap_bytes)
 
 
 def run_cli_limited(argv: list[str], cwd: Path, env: dict[str, str] | None = None,

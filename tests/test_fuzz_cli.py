@@ -13,7 +13,6 @@ import json
 import os
 import pickle
 import re
-import resource
 import shutil
 import struct
 import subprocess
@@ -24,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from childproc import run_cli_limited as run_cli  # one process per case, capped
 from PIL import Image
 
-CAP_BYTES = 4 << 30  # address space of the CLI process (torch maps about 1 GB by itself)
 TIME_LIMIT = 120
 
 
@@ -157,19 +156,6 @@ class Case:
     reason: str  # a regex the line must match
     env: dict[str, str] = field(default_factory=dict)
     slow: bool = False
-
-
-def _cap() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (CAP_BYTES, CAP_BYTES))
-
-
-def run_cli(argv: list[str], cwd: Path, env: dict[str, str] | None = None):
-    # this checkout's explorer, not whichever the environment installed
-    full_env = {**os.environ, "EXPLORER_PROBE_SECONDS": "20",
-                "PYTHONPATH": str(Path(__file__).resolve().parents[1]), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "explorer", *argv], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=TIME_LIMIT,
-                          preexec_fn=_cap)
 
 
 def leftovers(root: Path) -> list[str]:
