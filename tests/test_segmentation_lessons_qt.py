@@ -58,3 +58,25 @@ def test_a_report_updates_the_curves_without_rebuilding_them(qtbot):
     after = dock.errors.getPlotItem().listDataItems()
     assert [id(i) for i in after] == [id(i) for i in before]
     assert list(after[-1].yData) == [10.0, 12.5]  # segnet's boundary F1, epochs 1 and 2
+
+
+def test_six_curves_leave_the_plot_clear_the_models_named_under_it(qtbot):
+    """Was: a legend of six entries ("unet_padded training mean IoU", …) in the plot's
+    top right, over the last epochs' curves (already four covered epochs 3-5 of a
+    classification run). Colour names the model, the line style the measure (the title
+    says which): one key under the plots."""
+    log = TrainingLog()
+    log.start(("unet_padded", "segnet"), 8, "shapes-seg", "")
+    for label in log.labels:
+        for e in (1, 2, 3):
+            log.add_epoch(label, seg_epoch(e, 0.2 * e))
+    dock = TrainingDock(log)
+    qtbot.addWidget(dock)
+    dock.render()
+    assert len(dock.errors.getPlotItem().listDataItems()) == 6
+    for plot in (dock.errors, dock.losses):
+        assert plot.getPlotItem().legend is None  # nothing drawn over the curves
+    key = dock.key.text()
+    assert "unet_padded" in key and "segnet" in key
+    assert "#1f77b4" in key and "#d62728" in key  # each model's colour beside its name
+    assert not dock.key.isHidden()

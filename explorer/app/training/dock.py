@@ -8,6 +8,7 @@ dock; "after each epoch" asks for one at every epoch end."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -46,8 +47,16 @@ def _plot(title: str, left: str) -> pg.PlotWidget:
     plot.setLabel("left", left)
     plot.showGrid(x=True, y=True, alpha=0.25)
     plot.setMouseEnabled(x=False, y=False)
-    plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
-    return plot
+    return plot  # no legend inside: six entries covered the last epochs' curves
+
+
+def key_html(labels, colours=None) -> str:
+    """The models' key under the plots: each model's colour and name (the title says which
+    line style is which measure)."""
+    colours = colours or COLOURS * 2
+    return "&nbsp;&nbsp;&nbsp;".join(
+        f"<span style='color:{c}; font-weight:bold'>━━</span>&nbsp;{escape(label)}"
+        for label, c in zip(labels, colours))
 
 
 class TrainingDock(QWidget):
@@ -88,6 +97,8 @@ class TrainingDock(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addLayout(plots, 1)
+        self.key = QLabel(objectName="training_key", visible=False)
+        layout.addWidget(self.key)
         self.errors.setYRange(0, 100, padding=0.02)
         self._items: list = []
         self._keys: list = []
@@ -102,6 +113,8 @@ class TrainingDock(QWidget):
         seg = any(m.mean_iou is not None for h in log.history.values() for m in h)
         self._draw(curves, SEGMENTATION if seg else ERRORS)
         self._show_controls(log)
+        self.key.setText(key_html(log.labels))
+        self.key.setVisible(bool(log.labels))
         text = log.message
         if log.running and log.labels:
             text = f"{log.message} — {log.progress_text()}"
