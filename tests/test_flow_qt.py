@@ -94,3 +94,40 @@ def test_a_flow_lesson_opens_the_flow_dock_on_its_two_models(qtbot, window):
     dialog._compare()
     qtbot.waitUntil(lambda: w.state.flow is not None, timeout=TIMEOUT)
     assert [r.model for r in w.state.flow] == ["resnet20_cifar_plain", "resnet20_cifar"]
+
+
+def test_the_second_model_follows_the_model_shown_until_a_person_picks_one(qtbot, window):
+    """Was: the first model's twin (resnet34_plain) stayed the second model for every model
+    opened after it: resnet20_cifar was measured against an ImageNet network at 224×224."""
+    w = window
+    load(qtbot, w, "resnet34")
+    assert w.flow.panel.overlay_name() == "resnet34_plain"
+    load(qtbot, w, "resnet20_cifar")
+    assert w.flow.panel.overlay_name() == "resnet20_cifar_plain"
+    load(qtbot, w, "lenet5")
+    assert w.flow.panel.overlay_name() is None  # no twin: none, not the last one's
+    w.flow.panel.set_overlay("vgg11")  # a person's choice stays
+    w.flow.panel.overlay.activated.emit(w.flow.panel.overlay.currentIndex())
+    load(qtbot, w, "resnet20_cifar")
+    assert w.flow.panel.overlay_name() == "vgg11"
+
+
+def test_random_weights_after_an_image_are_measured_with_the_papers_init(qtbot, window,
+                                                                          tmp_path):
+    """Was: once an image had run, the live model (random init with zero_init_last) was
+    measured: "resnet20_cifar: no two convolutions with a gradient", one dot on the plot."""
+    from apphelpers import gradient_png, wait_idle
+
+    w = window
+    load(qtbot, w, "resnet20_cifar")
+    w.inference.open_image(str(gradient_png(tmp_path / "g.png")))
+    qtbot.waitUntil(lambda: w.state.live is not None and w.state.result is not None,
+                    timeout=TIMEOUT)
+    wait_idle(qtbot, w)
+    assert not w.state.weights.trained
+    w.flow.panel.set_overlay(None)
+    w.flow.panel.batch.setValue(2)
+    w.flow.measure()
+    qtbot.waitUntil(lambda: w.state.flow is not None, timeout=TIMEOUT)
+    assert "no two convolutions" not in w.flow.panel.status.text()
+    assert "first/last conv gradient" in w.flow.panel.status.text()

@@ -50,6 +50,10 @@ class FlowController(QObject):
         window.panel.scene.laidOut.connect(lambda _lay: self.recolour())
         self.state.events.model.connect(self._model_shown)
         self.pending: str | None = None  # an overlay to measure once a model is shown
+        # the second model is the shown model's twin until a person picks one (was: the
+        # first model's twin stayed for every model opened after it)
+        self.picked = False
+        self.panel.overlay.activated.connect(lambda _i: setattr(self, "picked", True))
 
     # ------------------------------------------------------------------ intents
     def measure(self, overlay: str | None = None, show: bool = True,
@@ -74,7 +78,9 @@ class FlowController(QObject):
 
         def job(progress):
             progress.check(f"flow of {p.name}", 0.1)
-            if live is not None:  # the weights shown: trained or loaded
+            if live is not None and live.weights.trained:  # trained or loaded weights
+                # (random ones are measured fresh, with the papers' init: was the live
+                # zero_init_last build, whose residual branches get no gradient)
                 module = live.module
                 device = next(module.parameters()).device
                 first = flow(module, random_batch(shape).to(device), name=p.name, mode=mode,
@@ -97,6 +103,7 @@ class FlowController(QObject):
     def open_pair(self, name: str, overlay: str, options: dict | None = None) -> None:
         """Show ``name`` and measure it with ``overlay`` on the same plot (a lesson)."""
         self.panel.set_overlay(overlay)
+        self.picked = True
         self.show_dock()
         p = self.state.model
         if p is not None and p.name == name and p.options == (options or {}):
@@ -123,8 +130,9 @@ class FlowController(QObject):
 
     # ------------------------------------------------------------------ results
     def _model_shown(self, p) -> None:
-        if self.panel.overlay_name() in (None, p.name) or self.pending:
+        if not self.picked or self.panel.overlay_name() in (None, p.name) or self.pending:
             self.panel.set_overlay(self.pending or twin(p.name, self.names))
+            self.picked = bool(self.pending)  # a lesson's pair is a choice too
         if self.pending:
             self.pending = None
             self.measure()
