@@ -222,3 +222,20 @@ def test_the_counts_line_never_widens_the_window(qtbot, window):
     assert only_b and only_b[1] == "0" and int(only_b[2]) > 0  # its own edges, counted
     assert cw.legend.minimumSizeHint().width() < 400
     cw.close()
+
+
+def test_enter_in_a_model_box_compares_and_the_list_says_only_in_a(qtbot, window):
+    """Was: Enter after typing a name in the B box did nothing (only the button compared),
+    and the status column read the diff's identifiers ("only_a", "only_b")."""
+    from PySide6.QtCore import Qt
+
+    cw = _open(qtbot, window, "resnet20_cifar", "resnet34")
+    cw.b.setCurrentText("resnet20_cifar_plain")
+    first = cw.state.prepared
+    qtbot.keyClick(cw.b.lineEdit(), Qt.Key_Return)
+    qtbot.waitUntil(lambda: cw.state.prepared is not first
+                    and cw.state.prepared.graph_b.model == "resnet20_cifar_plain",
+                    timeout=TIMEOUT)
+    statuses = {cw.rows.topLevelItem(i).text(2) for i in range(cw.rows.topLevelItemCount())}
+    assert "only in A" in statuses and not {"only_a", "only_b"} & statuses
+    cw.close()

@@ -49,6 +49,7 @@ class CompareWindow(QMainWindow):
         self.runner.finished.connect(self._done)
         self.runner.failed.connect(self._failed)
         self.a, self.b = self._model_box(names, a), self._model_box(names, b)
+        self._compare_on_enter()
         go = QPushButton("Compare")
         go.clicked.connect(self.compare)
         totals = QPushButton("Totals by stage…")
@@ -131,6 +132,11 @@ class CompareWindow(QMainWindow):
         box.setCurrentText(value)
         box.setMinimumContentsLength(22)
         return box
+
+    def _compare_on_enter(self) -> None:
+        """Enter in a model box compares, as the button does (was: nothing)."""
+        for box in (self.a, self.b):
+            box.lineEdit().returnPressed.connect(self.compare)
 
     # ---------------------------------------------------------------- intents
     def compare(self) -> None:

@@ -36,7 +36,8 @@ def row_texts(node: NodeDiff, data_a: dict | None, data_b: dict | None) -> list[
         return f"{vb - va:+,}" if vb != va else ""
 
     what = changes_text(node.changes) if node.changes else ""
-    return [node.a or "—", node.b or "—", node.status, delta("params"), delta("flops", 2), what]
+    return [node.a or "—", node.b or "—", status_text(node.status, "A", "B"), delta("params"),
+            delta("flops", 2), what]
 
 
 def pair_html(node: NodeDiff, data_a: dict | None, data_b: dict | None, a: str, b: str) -> str:
