@@ -165,3 +165,16 @@ def test_networks_trained_on_whole_small_images_see_the_whole_image():
     assert default_fit(zoo.get_info("lenet5")) == "resize"
     assert default_fit(zoo.get_info("resnet50")) == "crop"  # ImageNet's evaluation recipe
     assert default_fit(zoo.get_info("unet")) == "resize"
+
+
+def test_a_stretch_says_both_scales_and_no_resize_says_so():
+    """Was: "451×300 px image → 480×360 input: the whole image, scaled ×1.06" (down it was
+    ×1.20: the shape changed, unsaid) and "stretched 128×128 → 128×128" for no change."""
+    _, g = preprocess(flat(451, 300), (3, 360, 480), (0.5,) * 3, (0.5,) * 3, "resize")
+    assert g.text() == ("451×300 px image → 480×360 input: the whole image, stretched ×1.06 "
+                        "across and ×1.20 down")
+    _, g = preprocess(flat(128, 128), (3, 128, 128), (0.5,) * 3, (0.5,) * 3, "resize")
+    assert g.text() == "128×128 px image → 128×128 input: the whole image, as it is"
+    assert g.steps[0] == "kept at 128×128 (no resize)"
+    _, g = preprocess(flat(512, 512), (3, 32, 32), (0.5,) * 3, (0.5,) * 3, "resize")
+    assert g.text().endswith("the whole image, scaled ×0.06")

@@ -31,10 +31,16 @@ class Geometry:
         w, h = self.input_size
         x0, y0, x1, y1 = self.box
         scale = w / max(x1 - x0, 1e-9)
+        down = h / max(y1 - y0, 1e-9)
         seen = "the whole image" if not self.cropped() else (
             f"its centre {round(x1 - x0)}×{round(y1 - y0)} px")
-        size = (f"scaled up ×{scale:.1f}: details are invented" if scale > 2
-                else f"scaled ×{scale:.2f}")
+        if (iw, ih) == (w, h) and not self.cropped():
+            size = "as it is"
+        elif f"{scale:.2f}" != f"{down:.2f}" and content_fills(self):  # was "scaled ×1.06"
+            size = f"stretched ×{scale:.2f} across and ×{down:.2f} down"
+        else:
+            size = (f"scaled up ×{scale:.1f}: details are invented" if scale > 2
+                    else f"scaled ×{scale:.2f}")
         return f"{iw}×{ih} px image → {w}×{h} input: {seen}, {size}"
 
     def steps_text(self) -> str:
@@ -54,6 +60,12 @@ class Geometry:
         return {"image_size": list(self.image_size), "input_size": list(self.input_size),
                 "crop_box": [round(v, 3) for v in self.box], "steps": list(self.steps),
                 "summary": self.text()}
+
+
+def content_fills(geometry: Geometry) -> bool:
+    """The image fills the whole input (no letterbox)."""
+    x0, y0, x1, y1 = geometry.content
+    return (x0, y0) == (0, 0) and (x1, y1) == tuple(geometry.input_size)
 
 
 def _numbers(values) -> str:
@@ -83,7 +95,8 @@ def preprocess(img: Image.Image, input_shape: tuple[int, int, int], mean, std,
     elif fit == "resize":
         out = img.resize((w, h), Image.BILINEAR)
         box, content = (0.0, 0.0, float(iw), float(ih)), (0, 0, w, h)
-        did = (f"stretched {iw}×{ih} → {w}×{h} (bilinear)", ())
+        did = (f"stretched {iw}×{ih} → {w}×{h} (bilinear)" if (iw, ih) != (w, h)
+               else f"kept at {w}×{h} (no resize)", ())
     elif fit == "pad":
         scale = min(w / iw, h / ih)
         rw, rh = max(1, round(iw * scale)), max(1, round(ih * scale))
