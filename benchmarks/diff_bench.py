@@ -85,7 +85,7 @@ def window_bench(name_a: str, name_b: str, steps: int) -> int:
           f"scroll step {statistics.median(scroll) * 1000:.1f} ms, "
           f"zoom step {statistics.median(zoom) * 1000:.1f} ms (medians of {steps}, painted)")
     # the main window's graph panel with A alone, at the same size and place, for scale
-    from explorer.app.graph_view import GraphPanel
+    from explorer.app.graph.view import GraphPanel
 
     p = cw.state.prepared
     panel = GraphPanel()

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 
 from explorer import zoo  # noqa: E402
-from explorer.app.catalogue import PARAMS  # noqa: E402
+from explorer.app.docks.catalogue import PARAMS  # noqa: E402
 from explorer.graph import default_spec, fold, trace_zoo  # noqa: E402
 
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QKeySequence, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication, QGraphicsSimpleTextItem, QMessageBox  # noqa: E402
 
-from explorer.app.catalogue import PARAMS  # noqa: E402
+from explorer.app.docks.catalogue import PARAMS  # noqa: E402
 
 
 def node_text(w, node: str) -> str:
@@ -211,7 +211,7 @@ def test_10_the_graph_gets_most_of_the_window(qtbot, window):
 def test_11_menus_shortcuts_export_defaults_and_back_forward(qtbot, window):
     """Was: four modal prompts and diagram.png; Export image results below Quit; Ctrl+W
     loaded weights; no Back/Forward."""
-    from explorer.app.export_dialog import ExportDialog
+    from explorer.app.dialogs.export import ExportDialog
 
     load(qtbot, window, "resnet18")
     file_menu = window.menuBar().actions()[0].menu()
@@ -256,7 +256,7 @@ def test_10_feature_maps_fill_their_panel(qtbot):
     """Was: the 64 maps of a grid fit in about 110 px of a wide, short panel."""
     import numpy as np
 
-    from explorer.app.feature_panel import FeaturePanel
+    from explorer.app.docks.feature_panel import FeaturePanel
 
     panel = FeaturePanel()
     qtbot.addWidget(panel)
@@ -274,7 +274,7 @@ def test_feature_tiles_are_arranged_again_for_the_docks_shape(qtbot):
     of a wide dock that stayed black."""
     import numpy as np
 
-    from explorer.app.feature_panel import FeaturePanel
+    from explorer.app.docks.feature_panel import FeaturePanel
 
     panel = FeaturePanel()
     qtbot.addWidget(panel)
@@ -364,7 +364,7 @@ def test_16_the_options_title_is_whole(qtbot, window):
 
 def test_17_the_overview_of_a_tall_graph_follows_the_view(qtbot, window):
     """Was: fully expanded DenseNet-121 (12,000 px) a one-pixel line in the overview."""
-    from explorer.app.graph_view import MIN_OVERVIEW
+    from explorer.app.graph.view import MIN_OVERVIEW
 
     load(qtbot, window, "densenet121")
     with qtbot.waitSignal(window.shown, timeout=TIMEOUT):

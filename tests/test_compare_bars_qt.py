@@ -9,7 +9,7 @@ from apphelpers import TIMEOUT  # noqa: E402
 
 
 def test_the_totals_dialog_draws_bars_per_total_and_per_stage(qtbot):
-    from explorer.app.compare_dialog import BAR_A, BAR_B, CompareDialog
+    from explorer.app.dialogs.compare import BAR_A, BAR_B, CompareDialog
 
     dialog = CompareDialog(["vgg11", "resnet18"], "vgg11", "resnet18")
     qtbot.addWidget(dialog)
@@ -36,7 +36,7 @@ def test_the_totals_dialog_draws_bars_per_total_and_per_stage(qtbot):
 
 def test_every_row_label_is_whole(qtbot):
     """Seen under Xvfb: 'head (after global pooling) MACs' drawn from '(after'."""
-    from explorer.app.compare_dialog import CompareDialog
+    from explorer.app.dialogs.compare import CompareDialog
 
     dialog = CompareDialog(["resnet18", "vgg11"], "resnet18", "vgg11")
     qtbot.addWidget(dialog)

@@ -103,7 +103,7 @@ def test_unfolding_in_one_pane_unfolds_its_match(qtbot, window):
 
 
 def test_a_lesson_opens_as_a_split_view_with_its_claim(qtbot, window):
-    from explorer.app.compare_dialog import LessonsDialog
+    from explorer.app.dialogs.compare import LessonsDialog
 
     dialog = LessonsDialog(window)
     qtbot.addWidget(dialog)

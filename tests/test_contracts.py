@@ -95,6 +95,43 @@ def test_every_import_respects_the_layering():
     assert layering_violations() == []
 
 
+# Inside the app the window sits on top: its rooms (graph/, docks/, dialogs/,
+# controllers/, diff/, flow/, training/) may use these top-level modules and no other
+# (never the window, its menus or the launcher, which own and assemble them).
+APP_SHARED = {"errors", "theme"}
+
+
+def app_room_violations() -> list[str]:
+    app = ROOT / "app"
+    top = {path.stem for path in app.glob("*.py")} - {"__init__"}
+    problems = {}
+    for path in sorted(app.glob("*/**/*.py")):
+        for line, target in imports_of(path):
+            parts = target.split(".")
+            if parts[:2] == ["explorer", "app"] and len(parts) > 2 and parts[2] in top \
+                    and parts[2] not in APP_SHARED:
+                module = ".".join(parts[:3])
+                problems[f"{path.relative_to(ROOT.parent)}:{line} imports {module}"] = None
+    return [f"{where} (a room of the app imports the window's own module)"
+            for where in problems]
+
+
+def test_the_apps_rooms_never_import_the_window():
+    assert app_room_violations() == []
+
+
+def test_the_room_checker_catches_a_dock_importing_the_window(tmp_path, monkeypatch):
+    fake = tmp_path / "explorer"
+    (fake / "app" / "docks").mkdir(parents=True)
+    (fake / "app" / "window.py").write_text("")
+    (fake / "app" / "errors.py").write_text("")
+    (fake / "app" / "docks" / "panel.py").write_text(
+        "from ..errors import describe\n\ndef f():\n    from ..window import MainWindow\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", fake)
+    problems = app_room_violations()
+    assert len(problems) == 1 and "docks/panel.py:4 imports explorer.app.window" in problems[0]
+
+
 def test_the_checker_catches_a_violation(tmp_path, monkeypatch):
     """The contract test itself can fail: a zoo file importing the graph is reported."""
     fake = tmp_path / "explorer"

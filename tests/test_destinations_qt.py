@@ -7,7 +7,7 @@ import os
 
 from apphelpers import TIMEOUT, gradient_png, load
 
-from explorer.app.export_dialog import ExportRequest
+from explorer.app.dialogs.export import ExportRequest
 
 
 def test_a_diagram_png_replaces_the_old_file_instead_of_writing_into_it(

@@ -11,9 +11,9 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
-from explorer.app.exports import export_png, export_svg
-from explorer.app.graph_scene import GraphScene
-from explorer.app.graph_view import GraphPanel
+from explorer.app.graph.exports import export_png, export_svg
+from explorer.app.graph.scene import GraphScene
+from explorer.app.graph.view import GraphPanel
 from explorer.graph import default_spec, fold, layout, trace_zoo
 from explorer.graph.style import EDGE_STYLES, measure_text
 

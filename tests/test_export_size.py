@@ -71,7 +71,7 @@ def test_the_export_dialog_says_a_diagram_is_too_large_and_offers_the_scale(qtbo
     pytest.importorskip("pytestqt")
     from apphelpers import TIMEOUT
 
-    from explorer.app.export_dialog import ExportDialog, ExportRequest
+    from explorer.app.dialogs.export import ExportDialog, ExportRequest
 
     window.open_model("densenet121")
     qtbot.waitUntil(lambda: window.prepared is not None

@@ -80,7 +80,7 @@ def test_a_pair_opens_and_measures(qtbot, window):
 
 
 def test_a_flow_lesson_opens_the_flow_dock_on_its_two_models(qtbot, window):
-    from explorer.app.compare_dialog import LessonsDialog
+    from explorer.app.dialogs.compare import LessonsDialog
 
     w = window
     w.flow.panel.batch.setValue(2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import site
 import subprocess
@@ -17,6 +18,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LINUX = ROOT / "packaging" / "linux"
 APP_ID = "io.github.architecture_explorer.ArchitectureExplorer"
+
+
+def test_every_package_is_listed_for_the_wheel():
+    """pyproject names its packages one by one: a new sub-package left off the list would
+    be missing from the wheel (and the installed app would fail on its first import)."""
+    block = re.search(r"^packages = \[(.*?)\]", (ROOT / "pyproject.toml").read_text(),
+                      re.M | re.S)  # (tomllib is 3.11+; the project supports 3.10)
+    listed = set(re.findall(r'"([\w.]+)"', block.group(1)))
+    found = {".".join(init.parent.relative_to(ROOT).parts)
+             for init in (ROOT / "explorer").rglob("__init__.py")}
+    assert found - listed == set()
 
 
 @pytest.mark.slow

@@ -86,7 +86,7 @@ def test_the_filter_grid_fits_once_shown_and_when_narrowed(qtbot):
     from PySide6.QtCore import QRectF
 
     from explorer.analysis.layer_info import filter_grid
-    from explorer.app.filter_grid import FilterGridView
+    from explorer.app.docks.filter_grid import FilterGridView
 
     view = FilterGridView()
     qtbot.addWidget(view)

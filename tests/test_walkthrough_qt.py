@@ -26,7 +26,7 @@ def test_the_untrained_banner_names_next_steps_for_a_model_without_weights(
 def test_changed_options_reach_the_title_the_catalogue_and_export_names(qtbot, window,
                                                                         tmp_path):
     """Was: plain ResNet-34 still read and exported as "resnet34"."""
-    from explorer.app.export_dialog import ExportDialog
+    from explorer.app.dialogs.export import ExportDialog
 
     load(qtbot, window, "resnet34")
     with qtbot.waitSignal(window.shown, timeout=TIMEOUT):
@@ -116,7 +116,7 @@ def test_the_legend_keeps_residual_shortcut_while_brackets_show_folded_ones(qtbo
 
 def test_lesson_titles_are_whole_in_their_list(qtbot, window):
     """Was: cut in the Lessons dialog's list."""
-    from explorer.app.compare_dialog import LessonsDialog
+    from explorer.app.dialogs.compare import LessonsDialog
 
     dialog = LessonsDialog(window)
     qtbot.addWidget(dialog)
@@ -135,7 +135,7 @@ def test_a_first_screen_cuts_no_box(qtbot, window):
     """Was: Inception v3 opened with its first module's join cut at the bottom,
     ShuffleNet v1 with a box cut at the top."""
     window.resize(1280, 720)
-    qtbot.wait(400)  # the docks planned for this size (see dock_layout) before it opens
+    qtbot.wait(400)  # the docks planned for this size (see docks/layout.py) before it opens
     for name in ("inception_v3", "shufflenet_v1_g3"):
         load(qtbot, window, name)
         view = window.panel.view

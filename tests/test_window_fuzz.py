@@ -165,7 +165,7 @@ def test_a_job_stuck_in_user_code_is_abandoned_on_cancel(qtbot, window, tmp_path
 
 
 def test_the_worker_runs_one_job_at_a_time(qtbot):
-    from explorer.app.workers import Runner, Worker
+    from explorer.app.controllers.workers import Runner, Worker
 
     pool = Worker()
     a, b = Runner(pool=pool), Runner(pool=pool)
@@ -192,7 +192,7 @@ def test_the_worker_runs_one_job_at_a_time(qtbot):
 
 
 def test_export_to_a_missing_folder_says_so(qtbot, lenet_with_image, tmp_path):
-    from explorer.app.export_dialog import ExportRequest
+    from explorer.app.dialogs.export import ExportRequest
 
     w = lenet_with_image
     before = snapshot(w)

@@ -65,15 +65,15 @@ class MainWindow(FilesMixin, QMainWindow):
         if self.core_loaded:
             return
         from ..viewstate import ViewState
-        from .catalogue import Catalogue
-        from .graph_view import GraphPanel
-        from .highlight import SearchHighlighter
-        from .inference_dock import InferenceController
-        from .inspector import Inspector
-        from .model_controller import ModelController
-        from .options_form import OptionsForm
-        from .search_bar import SearchBar
-        from .table_panel import TablePanel
+        from .controllers.inference import InferenceController
+        from .controllers.model import ModelController
+        from .docks.catalogue import Catalogue
+        from .docks.inspector import Inspector
+        from .docks.options_form import OptionsForm
+        from .docks.table_panel import TablePanel
+        from .graph.highlight import SearchHighlighter
+        from .graph.search_bar import SearchBar
+        from .graph.view import GraphPanel
 
         self.state = state = ViewState()
         self.panel = GraphPanel(self)
@@ -139,9 +139,9 @@ class MainWindow(FilesMixin, QMainWindow):
             line_height=14.0)
 
     def _build_docks(self) -> None:
-        """The graph gets the room (see dock_layout): side docks in one column, the
+        """The graph gets the room (see docks/layout.py): side docks in one column, the
         bottom ones tabbed and short, Layer and Image only once they have content."""
-        from .dock_layout import ON_DEMAND, apply_plan, plan_for
+        from .docks.layout import ON_DEMAND, apply_plan, plan_for
 
         self.docks = {}
         for key, title, widget in (
@@ -180,7 +180,7 @@ class MainWindow(FilesMixin, QMainWindow):
 
     def _show_dock(self, key: str) -> None:
         """A dock with something new to show comes to the front (shown if it waited)."""
-        from .dock_layout import reveal
+        from .docks.layout import reveal
 
         if key in self.dock_waiting:
             reveal(self, key, self.dock_waiting)
@@ -206,7 +206,7 @@ class MainWindow(FilesMixin, QMainWindow):
         out: restored or sized at once, the bottom docks took the graph's height (a
         96 px strip at each launch). The Layer and Image docks wait for content again,
         and a layout that leaves the graph less than half the window is planned afresh."""
-        from .dock_layout import ON_DEMAND, apply_plan, plan_for
+        from .docks.layout import ON_DEMAND, apply_plan, plan_for
 
         self.dock_waiting = {key for key in ON_DEMAND if key in self.docks}
         if saved is None:
@@ -219,7 +219,7 @@ class MainWindow(FilesMixin, QMainWindow):
         QTimer.singleShot(0, self.keep_graph_room)
 
     def keep_graph_room(self) -> None:
-        from .dock_layout import GRAPH_SHARE, apply_plan, graph_share, plan_for
+        from .docks.layout import GRAPH_SHARE, apply_plan, graph_share, plan_for
 
         if not self.core_loaded:
             return
@@ -230,7 +230,7 @@ class MainWindow(FilesMixin, QMainWindow):
     def reset_layout(self) -> None:
         """View ▸ Reset layout: every dock where a first launch puts it, sized for this
         window; the Layer and Image docks shown only when they have something to show."""
-        from .dock_layout import apply_plan, plan_for
+        from .docks.layout import apply_plan, plan_for
 
         self.dock_waiting = {key for key, empty in (
             ("inspector", self.state.selection is None),
@@ -327,7 +327,7 @@ class MainWindow(FilesMixin, QMainWindow):
         the options a published set of weights brings go without saying."""
         from .. import zoo
         from ..usermodel import is_user_model
-        from .inference_weights import published_set
+        from .controllers.inference_weights import published_set
 
         p = self.state.model
         if p is not None and is_user_model(p.name):  # a person's model with its arguments

@@ -26,8 +26,8 @@ class FilesMixin:
         from ..assets import RESOURCES, sample_images
         from ..inference.devices import available_devices
         from .actions import DEVICES, DOCKS, EXPORT_IMAGE, RECENT, SAMPLES, THEME, WEIGHTS
+        from .controllers.weights_menu import WeightsMenu
         from .theme import THEMES
-        from .weights_menu import WeightsMenu
 
         self.recent_menu = self.menus[RECENT]
         self._refresh_recent()
@@ -99,7 +99,7 @@ class FilesMixin:
         (a hang, an exit or a crash there becomes one message with the file's line) and
         only then builds it in-process. A file goes into Open recent once it is shown."""
         from ..usermodel import UserModelError, compile_file
-        from .model_file import ask_input_shape, defined_names, probe_step
+        from .controllers.model_file import ask_input_shape, defined_names, probe_step
 
         try:
             small = Path(path).stat().st_size <= MAX_CHECKED_SOURCE
@@ -149,7 +149,7 @@ class FilesMixin:
 
     # ---------------------------------------------------------------- exports
     def ask_export(self, fmt: str = "png") -> None:
-        from .export_dialog import ExportDialog
+        from .dialogs.export import ExportDialog
 
         if self.state.model is None:
             return
@@ -203,7 +203,7 @@ class FilesMixin:
             write_text_atomic(request.path, writer(p.table))
 
     def _export_extent(self, whole: bool) -> tuple[float, float]:
-        from .exports import export_extent
+        from .graph.exports import export_extent
 
         view = self.panel.view
         return export_extent(self.panel.scene, None if whole else
@@ -214,8 +214,8 @@ class FilesMixin:
         """The scene as the person sees it (PNG at 2×, SVG at its size unless ``scale``
         says otherwise); raises OSError or ValueError (ExportTooLarge past what common
         tools open)."""
-        from .export_dialog import DEFAULT_SCALE
-        from .exports import export_png, export_svg
+        from .dialogs.export import DEFAULT_SCALE
+        from .graph.exports import export_png, export_svg
 
         view = self.panel.view
         rect = None if whole else view.mapToScene(view.viewport().rect()).boundingRect()
@@ -324,7 +324,7 @@ class FilesMixin:
         if self.state.model is None:
             return
         if self.state.live is None:  # said before a file is asked for
-            from .inference_weights import NO_WEIGHTS
+            from .controllers.inference_weights import NO_WEIGHTS
 
             self.show_error(ValueError(NO_WEIGHTS))
             return
@@ -384,7 +384,7 @@ class FilesMixin:
         self.compare_window.show()
 
     def show_lessons(self) -> None:
-        from .compare_dialog import LessonsDialog
+        from .dialogs.compare import LessonsDialog
 
         LessonsDialog(self).exec()
 

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 
 from ...diffstate import DiffPrepared, DiffState, prepare_diff, refold, toggled_spec
 from ...graph.style import DIFF_STYLES
+from ..controllers.workers import Runner
 from ..errors import describe
-from ..workers import Runner
 from .details import pair_html, row_texts, status_text
 from .pane import DiffPane
 
@@ -230,7 +230,7 @@ class CompareWindow(QMainWindow):
 
     def show_totals(self) -> None:
         from ... import zoo
-        from ..compare_dialog import CompareDialog
+        from ..dialogs.compare import CompareDialog
 
         p = self.state.prepared
         a = p.graph_a.model if p else self.a.currentText()

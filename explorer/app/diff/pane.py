@@ -8,8 +8,8 @@ from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QLabel, QVBoxLayout, QWidget
 
 from ...graph.style import DIFF_HALO, DIFF_STYLES
-from ..graph_scene import GraphScene
-from ..graph_view import GraphView
+from ..graph.scene import GraphScene
+from ..graph.view import GraphView
 
 HALO_ALPHA = 0.55  # the colour's strength over white (as the exported drawings)
 

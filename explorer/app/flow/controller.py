@@ -8,8 +8,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget
 
-from ..results import FlowReady
-from ..workers import Runner
+from ..controllers.results import FlowReady
+from ..controllers.workers import Runner
 from .colouring import GradientLegend, colour_boxes
 from .dock import FlowDock
 

@@ -58,7 +58,7 @@ class FlowDock(QWidget):
         self.hover = self.status
         self.summary = self.status.text()
         self.plot = pg.PlotWidget()
-        self.plot.setMinimumSize(80, 40)  # the bottom docks start short (dock_layout)
+        self.plot.setMinimumSize(80, 40)  # the bottom docks start short (docks/layout.py)
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # log ticks read "1e-9", not "x1e9"
         self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         for box in (self.measure, self.overlay):  # long model names: never wider than this

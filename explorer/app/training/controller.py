@@ -20,8 +20,8 @@ from PySide6.QtWidgets import QApplication, QDialog, QDockWidget
 from ...training.log import TrainingLog
 from ...training.snapshot import SnapshotRequests
 from ...viewstate import LiveModel, Weights
-from ..results import TrainedModel, TrainingDone
-from ..workers import Runner
+from ..controllers.results import TrainedModel, TrainingDone
+from ..controllers.workers import Runner
 from .dialog import TrainDialog, TrainRequest
 from .dock import TrainingDock
 from .draw import DrawPanel
@@ -68,7 +68,7 @@ class TrainingController(QObject):
         self.panel.refreshRequested.connect(self.refresh)
         self.panel.everyEpochToggled.connect(self.set_every_epoch)
         self.panel.modelPicked.connect(self.follow)
-        # placed by dock_layout: Training among the bottom's tabs, Draw shown when asked
+        # placed by docks/layout.py: Training among the bottom's tabs, Draw shown when asked
         self.dock = _add_dock(window, "training", "Training", self.panel,
                               Qt.BottomDockWidgetArea)
         self.draw = DrawPanel(self.state)

@@ -7,7 +7,7 @@ from html import escape
 
 from PySide6.QtWidgets import QDialog, QPushButton
 
-from ..compare_dialog import lesson_picker
+from ..dialogs.compare import lesson_picker
 
 
 class TrainingLessonsDialog(QDialog):

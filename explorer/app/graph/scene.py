@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (
     QGraphicsSimpleTextItem,
 )
 
-from ..export.graph_export import FONT_PX
-from ..graph.layergraph import LayerGraph
-from ..graph.layout import Layout
-from ..graph.style import EDGE_STYLES, NODE_STYLES, category, motif_bracket, motif_text, shape_text
+from ...export.graph_export import FONT_PX
+from ...graph.layergraph import LayerGraph
+from ...graph.layout import Layout
+from ...graph.style import EDGE_STYLES, NODE_STYLES, category, motif_bracket, motif_text, shape_text
 
 LINE_HEIGHT = 14.0
 SELECTED_PEN = QPen(QColor("#ff8c00"), 3)

@@ -48,8 +48,8 @@ def probe_step(spec: str, input_shape: tuple[int, ...], progress: Progress,
                options: dict | None = None) -> None:
     """The probe (a child process with a time and a memory limit) before the model is
     built in-process, with ``options`` (its constructor's arguments); Cancel stops it."""
-    from ..probe import probe
-    from ..usermodel import UserModelError
+    from ...probe import probe
+    from ...usermodel import UserModelError
 
     progress.check("trying the file in a separate process", 0.02)
     try:

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..inference.predictions import colorize, overlay, voc_palette
-from ..inference.render import cam_overlay, colour_bar
+from ...inference.predictions import colorize, overlay, voc_palette
+from ...inference.render import cam_overlay, colour_bar
 
 
 def to_pixmap(img: Image.Image) -> QPixmap:
@@ -274,7 +274,7 @@ class PredictionPanel(QWidget):
                 return colorize(r.mask)
             return overlay(r.image, r.mask, self.opacity.value() / 100)
         if self.cam is not None:
-            from ..inference.preprocess import to_image_space
+            from ...inference.preprocess import to_image_space
 
             heat = to_image_space(self.cam, r.geometry, Image.BILINEAR)
             return cam_overlay(r.image, heat, r.geometry.box if r.geometry.cropped()

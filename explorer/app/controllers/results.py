@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..viewstate import LiveModel, Place
+from ...viewstate import LiveModel, Place
 
 
 @dataclass(frozen=True)

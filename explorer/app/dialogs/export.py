@@ -122,7 +122,7 @@ class ExportDialog(QDialog):
         self._show_size()
 
     def _show_size(self, *_) -> None:
-        from ..export.image_size import MAX_SIDE, ExportTooLarge, check_size
+        from ...export.image_size import MAX_SIDE, ExportTooLarge, check_size
 
         fmt = self.format.currentData()
         self.fit_button.setVisible(False)

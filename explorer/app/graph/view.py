@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..graph.first_screen import first_screen_start
-from ..graph.style import EDGE_STYLES, NODE_STYLES, category
-from .graph_scene import GraphScene, NodeItem
+from ...graph.first_screen import first_screen_start
+from ...graph.style import EDGE_STYLES, NODE_STYLES, category
+from .scene import GraphScene, NodeItem
 
 ZOOM_STEP = 1.2
 MIN_OVERVIEW = 0.05  # below, boxes are specks: the overview shows a stretch instead
@@ -306,7 +306,7 @@ class GraphPanel(QWidget):
         self.overview.setFixedWidth(max(90, min(150, self.width() // 7)))
 
     def set_arrangement(self, arrangement: str) -> None:
-        from ..graph.layout import ARRANGEMENTS
+        from ...graph.layout import ARRANGEMENTS
 
         if arrangement not in ARRANGEMENTS:
             raise ValueError(f"arrangement must be one of {', '.join(ARRANGEMENTS)}")
@@ -325,7 +325,7 @@ class GraphPanel(QWidget):
     def set_canvas(self, theme: str) -> None:
         """The theme's background behind the graph and the ink of its data-flow edges
         (nodes keep the style table's pastel fills, which read on both)."""
-        from .theme import CANVAS, DATA_INK
+        from ..theme import CANVAS, DATA_INK
 
         for view in (self.view, self.overview):
             view.setBackgroundBrush(QColor(CANVAS[theme]))

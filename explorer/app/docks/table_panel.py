@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QTableView, QVBoxLayout, QWidget
 
-from ..viewstate import ViewState
+from ...viewstate import ViewState
 from .table_model import INSIDE, LayerFilter, LayerTableModel
 
 WIDTHS = (40, 230, 130, 110, 90, 120, 70, 90, 60, 60)

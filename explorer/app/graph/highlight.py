@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
-from ..viewstate import ViewState
+from ...viewstate import ViewState
 
 HALO = QColor("#ffd400")
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..inference.render import as_chw, channel_grid, channel_stats, top_channels
+from ...inference.render import as_chw, channel_grid, channel_stats, top_channels
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
 MAX_CHANNELS = 256

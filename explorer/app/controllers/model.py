@@ -11,8 +11,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from ..usermodel import is_user_model
-from ..viewstate import Place, ViewState, revealing
+from ...usermodel import is_user_model
+from ...viewstate import Place, ViewState, revealing
 from .model_file import probe_step
 from .results import LayoutReady, ModelReady
 from .workers import Progress, Runner
@@ -40,7 +40,7 @@ class ModelController(QObject):
                    spec=None, first: Callable[[Progress], None] | None = None) -> int:
         """Build, trace, count and lay out ``name`` off the UI thread; ``first`` runs
         before, in the same job (a model file's probe)."""
-        from .. import session
+        from ... import session
 
         options = dict(options or {})
         direction = self.state.model.direction if self.state.model else "TB"
@@ -73,8 +73,8 @@ class ModelController(QObject):
         p = self.state.model
         if p is None:
             return None
-        from ..analysis.summary import summarize
-        from ..session import relayout
+        from ...analysis.summary import summarize
+        from ...session import relayout
 
         spec = spec if spec is not None else p.spec
         direction = direction or p.direction
@@ -91,7 +91,7 @@ class ModelController(QObject):
         return self._submit(job)
 
     def toggle_block(self, node_id: str, zoom: Any = None) -> int | None:
-        from ..graph.fold import parent_block
+        from ...graph.fold import parent_block
 
         p = self.state.model
         if p is None or node_id not in p.view.nx:
@@ -109,7 +109,7 @@ class ModelController(QObject):
         return self.relayout(spec, zoom=zoom)
 
     def set_depth(self, depth: int, zoom: Any = None) -> int | None:
-        from ..graph.fold import FoldSpec
+        from ...graph.fold import FoldSpec
 
         p = self.state.model
         if p is None or depth == p.spec.depth:
@@ -117,12 +117,12 @@ class ModelController(QObject):
         return self.relayout(FoldSpec(depth, repeats=p.spec.repeats), zoom=zoom)
 
     def expand_all(self, zoom: Any = None) -> int | None:
-        from ..graph.fold import FoldSpec
+        from ...graph.fold import FoldSpec
 
         return self.relayout(FoldSpec(), zoom=zoom)
 
     def collapse_all(self, zoom: Any = None) -> int | None:
-        from ..graph.fold import FoldSpec
+        from ...graph.fold import FoldSpec
 
         return self.relayout(FoldSpec(depth=1), zoom=zoom)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QWidget
 
-from ..viewstate import Search, ViewState
+from ...viewstate import Search, ViewState
 
 
 class SearchBar(QWidget):

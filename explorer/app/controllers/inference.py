@@ -15,10 +15,10 @@ from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
-from ..viewstate import LiveModel, ModelKey, ViewState, Weights
-from .feature_panel import FeaturePanel
+from ...viewstate import LiveModel, ModelKey, ViewState, Weights
+from ..docks.feature_panel import FeaturePanel
+from ..docks.prediction_panel import PredictionPanel
 from .inference_weights import WeightsJobs, _build, published_set
-from .prediction_panel import PredictionPanel
 from .results import CamReady, DeviceFailed, ImageDecoded, ImageRan, WeightsLoaded
 from .workers import Runner
 
@@ -31,7 +31,7 @@ class InferenceController(WeightsJobs, QObject):
 
     def __init__(self, state: ViewState, pool, parent=None) -> None:
         super().__init__(parent)
-        from ..inference.devices import choose_device
+        from ...inference.devices import choose_device
 
         self.state = state
         self.image_path = ""  # the image file last opened (exports may not replace it)
@@ -72,7 +72,7 @@ class InferenceController(WeightsJobs, QObject):
 
     def _model_shown(self, _prepared) -> None:
         """A new model: the panels forget the old one; a loaded image runs through it."""
-        from ..inference.cam_targets import cam_targets, default_cam_target
+        from ...inference.cam_targets import cam_targets, default_cam_target
 
         self.features.clear()
         self.predictions.clear()
@@ -92,7 +92,7 @@ class InferenceController(WeightsJobs, QObject):
     def open_image(self, path: str) -> bool:
         """False (and a message) when the file or its header is refused; the decoding
         itself, which can take seconds, runs on the worker."""
-        from ..inference.imaging import ImageError, check_image, load_image
+        from ...inference.imaging import ImageError, check_image, load_image
 
         try:
             check_image(path)
@@ -135,8 +135,8 @@ class InferenceController(WeightsJobs, QObject):
         p = self.state.model
         if p is None or self.state.image is None:
             return None
-        from ..inference.failures import device_failure, move_model
-        from ..inference.runner import run_image
+        from ...inference.failures import device_failure, move_model
+        from ...inference.runner import run_image
 
         key, model, weights = self._live_for_job()
         info, graph, image, device = p.info, p.graph, self.state.image, self.device
@@ -187,7 +187,7 @@ class InferenceController(WeightsJobs, QObject):
                 self.predictions.show_cam(cam, label, layer)
 
     def _show_result(self, payload) -> None:
-        from ..inference.predictions import class_shares, main_output
+        from ...inference.predictions import class_shares, main_output
 
         classes = int(main_output(payload.capture.output).shape[1])
         labels = self.labels(classes)
@@ -204,7 +204,7 @@ class InferenceController(WeightsJobs, QObject):
         self.ran.emit()
 
     def labels(self, classes: int) -> tuple[str, ...]:
-        from ..inference.predictions import load_labels
+        from ...inference.predictions import load_labels
 
         ws = published_set(self.state.model.name, self.state.weights)
         if ws is not None:
@@ -234,7 +234,7 @@ class InferenceController(WeightsJobs, QObject):
         self.features.show_activation(node, act.numpy())
 
     def _compute_maps(self, job: tuple, callback) -> None:
-        from .feature_panel import compute_maps
+        from ..docks.feature_panel import compute_maps
 
         self._maps_callback = callback
         self.maps_runner.submit(lambda progress: compute_maps(*job))
@@ -246,7 +246,7 @@ class InferenceController(WeightsJobs, QObject):
 
     # ------------------------------------------------------------------ devices, Grad-CAM
     def set_device(self, name: str) -> None:
-        from ..inference.devices import choose_device
+        from ...inference.devices import choose_device
 
         try:
             self.device = choose_device(name)
@@ -258,7 +258,7 @@ class InferenceController(WeightsJobs, QObject):
     def _offer_cpu(self, error) -> None:
         """Out of memory or a failed driver (inference.failures): on a GPU, offer the CPU;
         on the CPU itself there is nowhere else to go, so it is a plain error."""
-        from ..inference.failures import OutOfMemory, on_gpu
+        from ...inference.failures import OutOfMemory, on_gpu
 
         if not on_gpu(error):
             self._drop_new_image()
@@ -277,9 +277,9 @@ class InferenceController(WeightsJobs, QObject):
         unless a person chose another there or clicked one in the diagram)."""
         if self.state.result is None or self.state.live is None:
             return
-        from ..inference.cam_targets import default_cam_target
-        from ..inference.failures import DeviceError, OutOfMemory, on_device
-        from ..inference.predictions import grad_cam
+        from ...inference.cam_targets import default_cam_target
+        from ...inference.failures import DeviceError, OutOfMemory, on_device
+        from ...inference.predictions import grad_cam
 
         target = self.predictions.cam_target() or default_cam_target(self.state.model.graph)
         if target is None:
@@ -303,7 +303,7 @@ class InferenceController(WeightsJobs, QObject):
 
     def _target_clicked(self, node: str | None) -> None:
         """A layer clicked in the diagram becomes Grad-CAM's layer when it can be one."""
-        from ..inference.cam_targets import cam_target
+        from ...inference.cam_targets import cam_target
 
         if node is None or self.state.model is None:
             return

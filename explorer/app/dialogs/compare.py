@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .errors import describe
-from .workers import Runner
+from ..controllers.workers import Runner
+from ..errors import describe
 
 
 def comparison_html(c) -> str:
@@ -83,8 +83,8 @@ class ComparisonBars(QWidget):
         return max([max(a, b) for _, a, b, g in self.rows if g == group] or [1]) or 1
 
     def paintEvent(self, event) -> None:
-        from ..export.table_export import human
-        from ..limits import bytes_text
+        from ...export.table_export import human
+        from ...limits import bytes_text
 
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
@@ -140,7 +140,7 @@ class CompareDialog(QDialog):
         self.compute()
 
     def compute(self) -> None:
-        from ..analysis import compare, summarize
+        from ...analysis import compare, summarize
 
         a, b = self.a.currentText(), self.b.currentText()
         self.text.setPlainText(f"Counting {a} and {b}…")
@@ -180,7 +180,7 @@ class LessonsDialog(QDialog):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        from ..analysis.lessons import load_lessons
+        from ...analysis.lessons import load_lessons
 
         self.setWindowTitle("Lessons")
         self.resize(820, 560)
@@ -194,7 +194,7 @@ class LessonsDialog(QDialog):
         self.list.setCurrentRow(0)
 
     def show_lesson(self, row: int) -> None:
-        from ..analysis.lessons import evaluate, is_flow_lesson
+        from ...analysis.lessons import evaluate, is_flow_lesson
 
         lesson = self.lessons[row]
         self.text.setHtml(f"<h3>{escape(lesson.title)}</h3><p>{escape(lesson.claim)}</p>"
@@ -207,7 +207,7 @@ class LessonsDialog(QDialog):
     def _done(self, generation, result, note) -> None:
         if result is None or not self.runner.is_current(generation):
             return
-        from ..analysis.lessons import fmt_value
+        from ...analysis.lessons import fmt_value
 
         lesson = result.lesson
         rows = "".join(
@@ -223,8 +223,8 @@ class LessonsDialog(QDialog):
 
     def _compare(self) -> None:
         """The lesson's two models in the compare window, its claim above them."""
-        from ..analysis.lessons import is_flow_lesson
-        from ..diffstate import model_text
+        from ...analysis.lessons import is_flow_lesson
+        from ...diffstate import model_text
 
         lesson = self.lessons[self.list.currentRow()]
         window = self.parent()
@@ -238,6 +238,6 @@ class LessonsDialog(QDialog):
             window.open_compare(a, b, f"{lesson.title}: {lesson.claim}")
             self.accept()
         else:
-            from .. import zoo
+            from ... import zoo
 
             CompareDialog(zoo.list_models(), a.split(":")[0], b.split(":")[0], self).exec()

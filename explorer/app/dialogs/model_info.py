@@ -7,7 +7,7 @@ from html import escape
 
 from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout
 
-from ..viewstate import ViewState
+from ...viewstate import ViewState
 
 
 def overview_html(o) -> str:
@@ -33,7 +33,7 @@ def overview_html(o) -> str:
 class ModelInfoDialog(QDialog):
     def __init__(self, state: ViewState, parent=None) -> None:
         super().__init__(parent)
-        from ..analysis.model_overview import overview
+        from ...analysis.model_overview import overview
 
         p = state.model
         self.setWindowTitle(f"Model info — {p.name}")

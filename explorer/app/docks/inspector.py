@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..analysis.summary import Row
-from ..graph.style import motif_text, shape_text
-from ..viewstate import LiveModel, ViewState, Weights
+from ...analysis.summary import Row
+from ...graph.style import motif_text, shape_text
+from ...viewstate import LiveModel, ViewState, Weights
+from ..controllers.workers import Runner
 from .filter_grid import FilterGridView
-from .workers import Runner
 
 # Two lines a cell, so that every figure fits a 250 px dock with no horizontal scroll
 # (eight columns hid min/max/mean/std to the right even at 390 px); dtype and count are
@@ -138,7 +138,7 @@ class Inspector(QScrollArea):
 
     def show_node(self, node_id: str, data: dict, row: Row | None) -> None:
         """What the graph knows now; the live weights' figures when the job is done."""
-        from ..analysis.layer_info import layer_info
+        from ...analysis.layer_info import layer_info
 
         p = self.state.model
         self._args = (node_id, dict(data), row)
@@ -251,7 +251,7 @@ class Inspector(QScrollArea):
             self._inspect()
 
     def _inspect(self) -> int | None:
-        from ..analysis.layer_info import filter_grid, layer_info
+        from ...analysis.layer_info import filter_grid, layer_info
 
         p, state = self.state.model, self.state
         node, data, row = self._args
@@ -263,7 +263,7 @@ class Inspector(QScrollArea):
             progress.check("reading the weights", 0.2)
             built = None
             if live is None:
-                from .. import zoo
+                from ... import zoo
 
                 built = LiveModel(key, zoo.build(name, **options), Weights.of(name))
             module = (live or built).module
@@ -293,7 +293,7 @@ class Inspector(QScrollArea):
             QDesktopServices.openUrl(QUrl.fromLocalFile(self.info.source.file))
 
     def open_lesson(self, link: str) -> None:
-        from .compare_dialog import LessonsDialog
+        from ..dialogs.compare import LessonsDialog
 
         lesson_id = link.removeprefix("lesson:")
         dialog = LessonsDialog(self.window())
@@ -304,7 +304,7 @@ class Inspector(QScrollArea):
 
     def show_model_info(self) -> None:
         """Model ▸ Model info…: totals, op counts, depth, input and output, weights."""
-        from .model_info import ModelInfoDialog
+        from ..dialogs.model_info import ModelInfoDialog
 
         if self.state.model is None:
             return

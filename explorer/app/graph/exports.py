@@ -16,10 +16,10 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsScene
 
-from ..export.files import write_atomic, write_text_atomic
-from ..export.graph_export import MARGIN, canvas_size, graph_svg, legend_rows
-from ..export.image_size import check_size
-from .graph_scene import pen_for
+from ...export.files import write_atomic, write_text_atomic
+from ...export.graph_export import MARGIN, canvas_size, graph_svg, legend_rows
+from ...export.image_size import check_size
+from .scene import pen_for
 
 
 def export_extent(scene: QGraphicsScene, view_rect: QRectF | None) -> tuple[float, float]:

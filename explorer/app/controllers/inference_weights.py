@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..viewstate import LiveModel, Weights
+from ...viewstate import LiveModel, Weights
 from .results import WeightsLoaded, WeightsSaved
 
 NO_WEIGHTS = ("The model runs with random init: there are no weights to save yet (train it "
@@ -15,9 +15,9 @@ NO_WEIGHTS = ("The model runs with random init: there are no weights to save yet
 
 class WeightsJobs:
     def load_weights(self, path: str, then=None, label: str | None = None) -> int | None:
-        from ..export.weights_file import saved_labels
-        from ..inference.weights import load_weights
-        from ..training.run import run_options
+        from ...export.weights_file import saved_labels
+        from ...inference.weights import load_weights
+        from ...training.run import run_options
 
         def load(key, module) -> WeightsLoaded:
             report = load_weights(module, path)
@@ -31,7 +31,7 @@ class WeightsJobs:
 
     def load_set(self, ws) -> int | None:
         """Load a cached published set into the current model (built with its options)."""
-        from ..inference.download import load_published
+        from ...inference.download import load_published
 
         def load(key, module) -> WeightsLoaded:
             loaded = load_published(ws, model=module)
@@ -59,8 +59,8 @@ class WeightsJobs:
     def save_weights(self, path: str, inputs: list[str] = ()) -> int | None:
         """The live weights (trained here, loaded or downloaded) to a .safetensors file,
         written on the worker; never over one of ``inputs`` (the files being read)."""
-        from ..export.files import check_destination, protecting
-        from ..export.weights_file import save_weights
+        from ...export.files import check_destination, protecting
+        from ...export.weights_file import save_weights
 
         live = self.state.live
         if live is None or live.key != self.state.key:
@@ -94,7 +94,7 @@ class WeightsJobs:
 
     def _note_weights(self) -> None:
         """Say plainly when an image ran through untrained weights; offer the published."""
-        from ..inference import catalogue
+        from ...inference import catalogue
 
         if self.state.weights.trained:
             self.predictions.show_weights_note(False, None)
@@ -106,13 +106,13 @@ class WeightsJobs:
             offer = f"Use {ws.name}"
             detail = (f"{ws.metrics_text()}; "
                       + ("cached" if ws.is_cached() else f"download {ws.size_text()}"))
-        from ..inference.next_steps import next_steps
+        from ...inference.next_steps import next_steps
 
         self.predictions.show_weights_note(True, offer, detail,
                                            next_steps(self.state.model.name))
 
     def _demo_meta(self) -> dict | None:
-        from ..assets import RESOURCES
+        from ...assets import RESOURCES
 
         meta = RESOURCES / "demo" / "demo.json"
         return json.loads(meta.read_text()) if meta.exists() else None
@@ -121,7 +121,7 @@ class WeightsJobs:
         """The shipped U-Net trained on shapes: a first overlay that means something. The
         person's own image stays if there is one and ``keep_image``; else a sample of
         the shapes runs."""
-        from ..assets import RESOURCES
+        from ...assets import RESOURCES
 
         meta = self._demo_meta()
         if meta is None:
@@ -143,7 +143,7 @@ class WeightsJobs:
 
 
 def _build(name: str, options: dict):
-    from .. import zoo
+    from ... import zoo
 
     return zoo.build(name, **options)
 
@@ -151,7 +151,7 @@ def _build(name: str, options: dict):
 def published_set(model: str, weights: Weights):
     """The published WeightSet the live weights came from, or None (random, a file, the
     demo): found by its cache path, so the state holds the weights once."""
-    from ..inference import catalogue
+    from ...inference import catalogue
 
     if not weights.trained:
         return None

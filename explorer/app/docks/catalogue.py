@@ -7,7 +7,7 @@ from PySide6.QtCore import QEvent, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QHeaderView, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
-from .. import zoo
+from ... import zoo
 
 NAME_ROLE = Qt.UserRole + 1
 # The task column stays hidden: the family mostly says it, the tooltip says it, and the

@@ -18,8 +18,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QApplication
 
-from ..viewstate import Weights
-from .inference_dock import published_set
+from ...viewstate import Weights
+from .inference import published_set
 from .workers import Runner
 
 MIB = 2**20
@@ -69,7 +69,7 @@ class WeightsMenu(QObject):
 
     # ------------------------------------------------------------------ the menu
     def refresh(self) -> None:
-        from ..inference import catalogue
+        from ...inference import catalogue
 
         self.menu.clear()
         p = self.state.model
@@ -113,7 +113,7 @@ class WeightsMenu(QObject):
         self.inference.random_init()
 
     def choose_default(self) -> None:
-        from ..inference import catalogue
+        from ...inference import catalogue
 
         if self.state.model is not None:
             sets = catalogue.weight_sets(self.state.model.name)
@@ -125,7 +125,7 @@ class WeightsMenu(QObject):
         if ws.is_cached():
             self._apply(ws)
             return None
-        from ..inference.download import fetch
+        from ...inference.download import fetch
 
         emit = self.progressed.emit
 
@@ -180,7 +180,7 @@ class WeightsMenu(QObject):
             self._apply(result.weight_set)
 
     def _failed(self, generation: int, exc: BaseException) -> None:
-        from ..inference.download import DownloadCancelled, DownloadError
+        from ...inference.download import DownloadCancelled, DownloadError
 
         if generation != self.runner.generation:
             return
@@ -201,7 +201,7 @@ class WeightsMenu(QObject):
         from PySide6.QtCore import QUrl
         from PySide6.QtGui import QDesktopServices
 
-        from .errors import describe
+        from ..errors import describe
 
         folder = ws.cache_path().parent
         self.window.status_label.setText(describe(exc).splitlines()[0][:200])

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..zoo.registry import ModelInfo, Option
+from ...zoo.registry import ModelInfo, Option
 
 
 class OptionsForm(QWidget):
@@ -125,7 +125,7 @@ class OptionsForm(QWidget):
     def _typed(self, name: str, text: str) -> Any:
         """A tuple option's text as its tuple; text the option refuses stays text (the
         rebuild says what is wrong with it)."""
-        from ..zoo.registry import ZooError
+        from ...zoo.registry import ZooError
 
         opt = self.info.option(name) if self.info is not None else None
         if opt is None or opt.type is not tuple:

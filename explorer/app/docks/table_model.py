@@ -9,10 +9,10 @@ from __future__ import annotations
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 
-from ..analysis.summary import LayerTable, Row
-from ..export.table_export import human
-from ..graph.style import shape_text
-from ..limits import bytes_text
+from ...analysis.summary import LayerTable, Row
+from ...export.table_export import human
+from ...graph.style import shape_text
+from ...limits import bytes_text
 
 COLUMNS = [("#", "index"), ("layer", "name"), ("type", "type"), ("output", "out_shape"),
            ("params", "params"), ("MACs", "macs"), ("share", "share"),

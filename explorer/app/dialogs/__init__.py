@@ -1,0 +1,1 @@
+"""The window's dialogs: Compare and Lessons, File ▸ Export…, Model ▸ Model info."""
