@@ -9,17 +9,14 @@ import pytest
 import torch
 
 from explorer import zoo
-from explorer.analysis.layer_info import (
-    filter_grid,
-    inspect_layer,
-    layer_info,
-    operators,
-    tensor_stats,
-)
+from explorer.analysis.filter_grid import filter_grid
+from explorer.analysis.layer_info import inspect_layer, layer_info
 from explorer.analysis.lessons import load_lessons
 from explorer.analysis.model_overview import overview
+from explorer.analysis.operators import operators
 from explorer.analysis.query import QueryError, find
 from explorer.analysis.summary import summarize
+from explorer.analysis.tensor_stats import tensor_stats
 from explorer.cli import main
 from explorer.graph.trace import trace, trace_zoo
 
@@ -111,7 +108,8 @@ def test_user_model_source_is_the_persons_file(tmp_path):
     graph = trace(model, (1, 3, 16, 16))
     root = layer_info(graph, "conv", model)
     assert root.attributes["kernel_size"] == (5, 5)
-    from explorer.analysis.layer_info import module_attributes, source_of
+    from explorer.analysis.layer_info import module_attributes
+    from explorer.analysis.layer_source import source_of
 
     assert module_attributes(model) == {"width": 4}  # a plain value it keeps
     assert source_of(model).user and source_of(model).line == 4
@@ -131,7 +129,7 @@ def test_every_operator_links_an_existing_lesson_and_the_zoo_ops_are_described()
     keys = [op.key for op in operators()]
     assert len(keys) == len(set(keys))
     assert {op.lesson for op in operators()} - {None} <= lessons
-    from explorer.analysis.layer_info import operator_for
+    from explorer.analysis.operators import operator_for
 
     for op in ("Conv2d", "BatchNorm2d", "ReLU", "ReLU6", "MaxPool2d", "AvgPool2d",
                "AdaptiveAvgPool2d", "MaxUnpool2d", "ConvTranspose2d", "Upsample", "cat", "add",

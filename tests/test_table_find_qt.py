@@ -85,7 +85,7 @@ def test_the_filter_grid_fits_once_shown_and_when_narrowed(qtbot):
     import torch
     from PySide6.QtCore import QRectF
 
-    from explorer.analysis.layer_info import filter_grid
+    from explorer.analysis.filter_grid import filter_grid
     from explorer.app.docks.filter_grid import FilterGridView
 
     view = FilterGridView()

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import torch
 
-from explorer.analysis.layer_info import inspect_layer, layer_info, layer_text
+from explorer.analysis.layer_info import inspect_layer, layer_info
+from explorer.analysis.layer_text import layer_text
 from explorer.graph.trace import trace
 from explorer.usermodel import load_user_model
 

@@ -27,7 +27,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     if args.layer:  # one layer: attributes and weight statistics (builds the model)
         import json
 
-        from ..analysis.layer_info import inspect_layer, layer_text
+        from ..analysis.layer_info import inspect_layer
+        from ..analysis.layer_text import layer_text
 
         layer = inspect_layer(args.name, args.layer, parse_options(args.option))
         print(json.dumps(layer.as_dict(), indent=1) if args.format == "json"

@@ -1,4 +1,4 @@
-"""A conv's filters as one image (explorer.analysis.layer_info.filter_grid does the
+"""A conv's filters as one image (explorer.analysis.filter_grid does the
 tiling): colour tiles for a first layer's RGB filters, grey ones otherwise."""
 
 from __future__ import annotations

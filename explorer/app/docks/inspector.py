@@ -47,7 +47,7 @@ class LayerInspected:
 
     node: str
     info: Any  # analysis.layer_info.LayerInfo
-    grid: Any  # analysis.layer_info.FilterGrid or None
+    grid: Any  # analysis.filter_grid.FilterGrid or None
     live: LiveModel | None  # a model the job had to build, to become the live one
 
 
@@ -251,7 +251,8 @@ class Inspector(QScrollArea):
             self._inspect()
 
     def _inspect(self) -> int | None:
-        from ...analysis.layer_info import filter_grid, layer_info
+        from ...analysis.filter_grid import filter_grid
+        from ...analysis.layer_info import layer_info
 
         p, state = self.state.model, self.state
         node, data, row = self._args
