@@ -136,3 +136,19 @@ def test_inspector_weights_follow_loaded_weights(qtbot, window, tmp_path):
     window.inference.load_weights(str(tmp_path / "half.pt"))
     qtbot.waitUntil(lambda: ins.info.tensors and ins.info.tensors[0].stats is not None
                     and ins.info.tensors[0].stats.mean == 0.5, timeout=TIMEOUT)
+
+
+def test_a_long_weights_label_wraps_in_a_narrow_dock(qtbot, window):
+    """Was: 'weights: trained 20 epochs on UCI digits, test accuracy 97.2%' on one line
+    held the Layer dock's content 390 px wide: in the left column the operator's text
+    and the filters were cut at the dock's edge (no horizontal scroll there)."""
+    from PySide6.QtCore import Qt
+
+    window.training.load_trained_lenet()
+    qtbot.waitUntil(lambda: window.prepared is not None and window.state.weights.trained,
+                    timeout=TIMEOUT)
+    ins = _inspected(qtbot, window, "features.0")
+    assert "UCI digits" in ins.status.text()
+    window.resizeDocks([window.docks["inspector"]], [250], Qt.Horizontal)
+    qtbot.waitUntil(lambda: ins.width() <= 300)
+    assert ins.widget().minimumSizeHint().width() <= ins.viewport().width()

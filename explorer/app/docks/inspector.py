@@ -95,7 +95,7 @@ class Inspector(QScrollArea):
         source_row = QHBoxLayout()
         source_row.addWidget(self.source, 1)
         source_row.addWidget(self.open_button)
-        self.status = QLabel("")
+        self.status = QLabel("", wordWrap=True)  # a long weights label held the dock wide
         self.tensors = QTableWidget(0, len(COLUMNS))
         self.tensors.setHorizontalHeaderLabels(COLUMNS)
         self.tensors.setEditTriggers(QAbstractItemView.NoEditTriggers)
