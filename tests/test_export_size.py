@@ -99,3 +99,20 @@ def test_the_export_dialog_says_a_diagram_is_too_large_and_offers_the_scale(qtbo
     too_big = ExportRequest("png", str(tmp_path / "big.png"), True, 4.0)
     assert not window.export(too_big) and not (tmp_path / "big.png").exists()
     assert "16,384 px" in window.warnings[-1]
+
+
+def test_the_export_dialog_shows_the_whole_destination(qtbot):
+    """Was: the File field was ~110 px wide and showed "t/resnet20_cifar.png": the folder
+    the file would go to could not be seen without clicking into it."""
+    pytest.importorskip("pytestqt")
+    from explorer.app.dialogs.export import ExportDialog
+
+    folder = "/home/someone/Pictures/exports"
+    dialog = ExportDialog("resnet20_cifar", "png", folder)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    path = dialog.path
+    assert path.text() == f"{folder}/resnet20_cifar.png"
+    margins = 16  # the frame and text margins of a line edit
+    assert path.width() >= path.fontMetrics().horizontalAdvance(path.text()) + margins

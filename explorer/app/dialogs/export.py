@@ -51,6 +51,7 @@ def default_name(model_name: str, fmt: str, folder: str = "") -> str:
     return str(Path(folder or Path.home()) / f"{stem}{FORMATS[fmt][1]}")
 
 
+PATH_WIDTH = 560  # px: the File field's widest; a longer path scrolls in it
 DEFAULT_SCALE = {"png": 2.0, "svg": 1.0}  # sharp text on a PNG; an SVG at its own size
 
 
@@ -113,6 +114,7 @@ class ExportDialog(QDialog):
         current = self.path.text()
         folder = str(Path(current).parent) if current else self.folder
         self.path.setText(default_name(self.model_name, fmt, folder))
+        self._fit_path()
         diagram = FORMATS[fmt][2] == "diagram"
         self.extent.setEnabled(diagram)
         self.scale.setEnabled(diagram)
@@ -120,6 +122,12 @@ class ExportDialog(QDialog):
             self.scale.setValue(DEFAULT_SCALE[fmt])
         self.transparent.setEnabled(fmt == "png")
         self._show_size()
+
+    def _fit_path(self) -> None:
+        """Wide enough to show the whole destination, its folder too (was ~110 px:
+        "t/resnet20_cifar.png"), up to PATH_WIDTH."""
+        text = self.path.fontMetrics().horizontalAdvance(self.path.text())
+        self.path.setMinimumWidth(min(text + 24, PATH_WIDTH))
 
     def _show_size(self, *_) -> None:
         from ...export.image_size import MAX_SIDE, ExportTooLarge, check_size
