@@ -22,3 +22,20 @@ def test_lenet_banner_links_its_shipped_weights_and_they_load(qtbot, window, tmp
         panel.steps.linkActivated.emit("trained")
     assert "UCI digits" in window.state.weights.label
     qtbot.waitUntil(lambda: panel.note_box.isHidden(), timeout=TIMEOUT)
+
+
+def test_a_cifar_resnet_banner_offers_training_it(qtbot, window, tmp_path, monkeypatch):
+    """Was: "Try alexnet (published weights), densenet121 (published weights), densenet161
+    (published weights)" for resnet20_cifar: ImageNet models. Training is its way."""
+    load(qtbot, window, "resnet20_cifar")
+    with qtbot.waitSignal(window.inference.ran, timeout=TIMEOUT):
+        window.inference.open_image(str(gradient_png(tmp_path / "g.png", 40, 40)))
+    panel = window.inference.predictions
+    qtbot.waitUntil(lambda: not panel.note_box.isHidden(), timeout=TIMEOUT)
+    text = panel.steps.text()
+    assert "href='train'" in text and "Model ▸ Train" in text
+    assert "alexnet" not in text and "densenet" not in text
+    asked = []
+    monkeypatch.setattr(window.training, "ask_train", lambda: asked.append(True))
+    panel.steps.linkActivated.emit("train")
+    assert asked == [True]

@@ -183,6 +183,9 @@ class PredictionPanel(QWidget):
                       for m in steps.related]
             if steps.demo:
                 links.append("<a href='demo'>the demo U-Net</a> and its shapes")
+            if steps.train:  # nothing published answers its classes (the CIFAR ResNets)
+                links.append("<a href='train'>training it</a> (Model ▸ Train…, a few "
+                             "minutes on the built-in shapes)")
             links.append("<a href='file'>a weights file…</a>")
         self.steps.setText(("Or try " if offer else "Try ") + ", ".join(links) + "."
                            if links else "")

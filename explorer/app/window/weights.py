@@ -78,3 +78,5 @@ class WeightsMixin:
             self.ask_weights()
         elif step == "trained":  # the weights shipped for it (LeNet-5 on the digits)
             self.training.load_trained_lenet()
+        elif step == "train":  # nothing published for its classes: Model ▸ Train…
+            self.training.ask_train()
