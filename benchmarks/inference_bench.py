@@ -9,6 +9,8 @@ Each model runs in its own process. Inside it, after two warm-up runs of each, p
 capture runs alternate (plain, capture, plain, capture, ...): "ratio" is the median of
 each capture's time over the plain run just before it, so load that changes during the
 run weighs on both sides of each ratio alike. "path" says how capture saw every node:
+the model's torch.fx program returning every node ("fx program"; "program ms" is what
+making it cost, once per live model: the first capture's extra), or else the hook path:
 the modules that see them ("modules", their forwards wrapped for the pass), those and a
 few cheap ops computed again ("replayed"), or the function mode for the whole pass.
 "kept MB" is what capture-all keeps; on CUDA "peak MB" is
@@ -16,14 +18,17 @@ torch's peak allocation for the plain pass and for capture. ``--image`` adds ima
 feature maps (load and preprocess a 640x480 PNG, then capture): the app's and the CLI's
 whole path.
 
-"floor" is a plain forward that only holds every leaf module's output alive until it
-returns (in-place activations out of place, as capture runs them): what any capture of
-every node pays at least, since none of those tensors may be overwritten or freed. On the
-CPU that is not only the writes to memory that stays alive: the model's own scratch
-buffers (a convolution's im2col columns) no longer land in freed, cache-hot blocks, which
-live tensors now take (a CIFAR-size 3x3 convolution: 173 µs plain, 270 µs with its
-outputs held, 193 µs with them copied aside). "capture/floor" is what capture costs
-beyond it (wrapped forwards, copies, replays, planning).
+"floor" is the model's fx program returning every node, called directly (in-place
+activations out of place, as capture runs them): a forward pass that holds every node's
+tensor alive until it returns, and does nothing else. That is what any capture of every
+node pays at least, since none of those tensors may be overwritten or freed. On the CPU
+that is not only the writes to memory that stays alive: the model's own scratch buffers
+(a convolution's im2col columns) no longer land in freed, cache-hot blocks, which live
+tensors now take (a CIFAR-size 3x3 convolution: 173 µs plain, 270 µs with its outputs
+held, 193 µs with them copied aside). A model fx cannot trace holds every leaf module's
+output through forward hooks instead (which adds the hooks' own cost). "capture/floor"
+is what capture costs beyond it (its checks and bookkeeping, or the hook path's wrapped
+forwards, copies and replays).
 Capture-all here is eager: when it returns every node's tensor is materialized.
 
 ``--quick`` runs 3 alternating rounds after one warm-up (instead of ``--repeat`` after
@@ -58,6 +63,7 @@ def worker(name: str, device: str, repeat: int, image: bool, warmup: int = 2,
     from explorer import zoo
     from explorer.graph import trace
     from explorer.inference.capture import capture, plan_capture
+    from explorer.inference.capture_fx import program_for, run_module
     from explorer.inference.devices import tune_cpu_allocator
     from explorer.inference.inplace import out_of_place, switchable
     from explorer.inference.runner import run_image
@@ -73,8 +79,11 @@ def worker(name: str, device: str, repeat: int, image: bool, warmup: int = 2,
         tune_cpu_allocator()  # the app and CLI do this before capturing; same for both modes
     nodes = [n for n, d in graph.nx.nodes(data=True) if d["kind"] not in ("input", "output")]
     plan = plan_capture(graph, nodes)
-    path = ("function mode" if plan.recorded else
-            f"modules + {len(plan.replays)} replayed" if plan.replays else "modules")
+    start = time.perf_counter()
+    entry = program_for(model, graph)  # what the first capture makes
+    program_ms = 1000 * (time.perf_counter() - start)
+    path = ("fx program" if entry.program is not None else "function mode" if plan.recorded
+            else f"modules + {len(plan.replays)} replayed" if plan.replays else "modules")
     tmp = Path(tempfile.mkdtemp()) / "in.png"
     Image.fromarray((np.random.rand(480, 640, 3) * 255).astype("uint8")).save(tmp)
     cuda = device.startswith("cuda")
@@ -93,6 +102,11 @@ def worker(name: str, device: str, repeat: int, image: bool, warmup: int = 2,
         held.append(output)
 
     def floor():
+        if entry.program is not None:
+            every = run_module(entry, tuple(nodes))
+            with out_of_place(entry.program.switch):
+                every(x)
+            return
         handles = [m.register_forward_hook(hold) for m in leaves]
         try:
             with out_of_place(m for m in leaves if switchable(m)):
@@ -136,6 +150,7 @@ def worker(name: str, device: str, repeat: int, image: bool, warmup: int = 2,
     floor_ratio = statistics.median(f / p for p, f in zip(times["plain"], times["floor"]))
     beyond = statistics.median(c / f for f, c in zip(times["floor"], times["capture"]))
     out.update(ratio=ratio, floor_ratio=floor_ratio, beyond=beyond, path=path,
+               program_ms=program_ms,
                kept_mb=kept[0] / 2**20, peak=peak,
                input="x".join(map(str, shape)))
     return out
@@ -176,9 +191,10 @@ def main() -> None:
           f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}"
           + (f"; GPU: {torch.cuda.get_device_name()}" if "cuda" in devices else ""))
     print("| model | input | device | plain ms | capture-all ms | ratio | floor ratio | "
-          "capture/floor | path | kept MB |" + (" image→maps ms |" if args.image else "")
+          "capture/floor | path | program ms | kept MB |"
+          + (" image→maps ms |" if args.image else "")
           + " peak MB plain / capture |")
-    print("|---|---|---|---|---|---|---|---|---|---|" + ("---|" if args.image else "") + "---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|" + ("---|" if args.image else "") + "---|")
     ratios: dict[str, float] = {}
     floors: list[float] = []
     beyond: list[float] = []
@@ -202,7 +218,8 @@ def main() -> None:
                     else "")
             print(f"| {name} | {r['input']} | {device} | {r['plain']:.1f} | "
                   f"{r['capture']:.1f} | {r['ratio']:.2f} | {r['floor_ratio']:.2f} | "
-                  f"{r['beyond']:.2f} | {r['path']} | {r['kept_mb']:.0f} |"
+                  f"{r['beyond']:.2f} | {r['path']} | {r['program_ms']:.0f} | "
+                  f"{r['kept_mb']:.0f} |"
                   + (f" {r['image']:.1f} |" if args.image else "") + f" {peak} |", flush=True)
     if len(ratios) > 1:
         worst = sorted(ratios, key=ratios.get, reverse=True)

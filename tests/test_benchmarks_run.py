@@ -51,7 +51,7 @@ def test_inference_bench_runs_and_prints_its_table():
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
     assert len(rows) == 1 + 1 and rows[1].startswith("| lenet5 | 1x1x32x32 | cpu |")
-    assert "| modules |" in rows[1]
+    assert "| fx program |" in rows[1]
 
 
 def test_gpu_report_says_why_it_has_nothing_without_cuda():

@@ -101,7 +101,7 @@ def _fits(program: FxProgram, nodes: list[str], x: torch.Tensor, budget: int | N
     return size <= budget
 
 
-def _run_module(entry: _Entry, nodes: tuple[str, ...]) -> fx.GraphModule:
+def run_module(entry: _Entry, nodes: tuple[str, ...]) -> fx.GraphModule:
     """The program returning (the model's output, the nodes' values), made once per
     node list (a few lists are kept: they change as a person picks layers)."""
     with _LOCK:
@@ -132,7 +132,7 @@ def fx_capture(model: nn.Module, x: torch.Tensor, graph: LayerGraph, nodes: list
         return None
     if not _fits(program, nodes, x, budget):
         return None
-    run = _run_module(entry, tuple(nodes))
+    run = run_module(entry, tuple(nodes))
     with out_of_place(program.switch):
         output, values = run(x)
     tensors = dict(zip(nodes, values))
