@@ -4,7 +4,12 @@ Node ids are the traced graph's, so a feature map can be asked for any node the 
 shows, functional ones included (the output of a residual ``add`` or a dense ``cat``).
 
 Cost is kept close to a plain forward pass:
-- every node is seen by a module where the trace found one that sees its tensor: a leaf
+- first choice, the model's ``torch.fx`` program (``capture_fx``): one generated forward
+  that returns the model's output and every asked-for node's tensor, its values named
+  exactly as the graph's nodes, its in-place ops written out of place; made once per live
+  model. A model fx cannot trace or name exactly, one with hooks on a block, or tensors
+  over the budget take the hook path below, with the same result;
+- on the hook path, every node is seen by a module where the trace found one that sees its tensor: a leaf
   module's output; a functional node as the input of the leaf module that consumes it,
   or else as a container module's input or output (an SE block returns its ``mul``, a
   ShuffleNet unit its channel shuffle, a GoogLeNet ``BasicConv2d`` its functional ReLU,
