@@ -9,12 +9,13 @@ Cost is kept close to a plain forward pass:
   exactly as the graph's nodes, its in-place ops written out of place; made once per live
   model. A model fx cannot trace or name exactly, one with hooks on a block, or tensors
   over the budget take the hook path below, with the same result;
-- on the hook path, every node is seen by a module where the trace found one that sees its tensor: a leaf
-  module's output; a functional node as the input of the leaf module that consumes it,
-  or else as a container module's input or output (an SE block returns its ``mul``, a
-  ShuffleNet unit its channel shuffle, a GoogLeNet ``BasicConv2d`` its functional ReLU,
-  the model its final ``interpolate``); those modules' forwards are wrapped for the pass
-  (``capture_pass``); a cheap join no module sees is computed again from its inputs;
+- on the hook path, every node is seen by a module where the trace found one that sees
+  its tensor: a leaf module's output; a functional node as the input of the leaf module
+  that consumes it, or else as a container module's input or output (an SE block
+  returns its ``mul``, a ShuffleNet unit its channel shuffle, a GoogLeNet
+  ``BasicConv2d`` its functional ReLU, the model its final ``interpolate``); those
+  modules' forwards are wrapped for the pass (``capture_pass``); a cheap join no module
+  sees is computed again from its inputs;
 - only a node none of these gives makes the pass run under the tracer's function mode
   (``record``), which costs Python work for every op;
 - a tensor a later in-place op overwrites is kept whole: torch's in-place activations run
