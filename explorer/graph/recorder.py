@@ -6,8 +6,10 @@ chosen nodes' outputs (activation capture), with node ids identical to the trace
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import networkx as nx
@@ -245,15 +247,22 @@ def record(model: nn.Module, x: torch.Tensor, capture: set[str] | str,
 def run_recorded(model: nn.Module, x: torch.Tensor, rec: _Recorder) -> Any:
     """Run ``model`` on ``x`` with ``rec``'s module hooks and function mode in place (one
     recorder at a time: the lock), and take the hooks off again whatever happens."""
+    with hooks_on(rec), _TRACE_LOCK:
+        rec.add_input(x)
+        with rec:
+            return model(x)
+
+
+@contextlib.contextmanager
+def hooks_on(rec: _Recorder) -> Iterator[None]:
+    """``rec``'s forward hooks on every module of its model, taken off again on the way out
+    whatever happens."""
     handles = []
     for module in rec.names:
         handles.append(module.register_forward_pre_hook(rec.pre_hook, with_kwargs=True))
         handles.append(module.register_forward_hook(rec.post_hook, with_kwargs=True))
     try:
-        with _TRACE_LOCK:
-            rec.add_input(x)
-            with rec:
-                return model(x)
+        yield
     finally:
         for h in handles:
             h.remove()

@@ -29,7 +29,7 @@ from ..limits import input_shape_problem
 from .classify import classify_edges
 from .layergraph import LayerGraph
 from .op_details import _tensors, op_name
-from .recorder import _TRACE_LOCK, _Recorder, record, run_recorded
+from .recorder import _TRACE_LOCK, _Recorder, hooks_on, record, run_recorded
 from .replay import Replay
 from .simplify import merge_reshape_chains
 
@@ -88,35 +88,21 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = Non
     meta = model if _is_meta(model) else meta_copy(model)
     meta.eval()
     rec = _Recorder(meta)
-    handles = []
-    for module in rec.names:
-        handles.append(module.register_forward_pre_hook(rec.pre_hook, with_kwargs=True))
-        handles.append(module.register_forward_hook(rec.post_hook, with_kwargs=True))
     x = torch.empty(shape, device="meta", dtype=dtype)
-    try:
-        with _TRACE_LOCK:
-            rec.add_input(x)
-            with rec, rec.flop_counter or contextlib.nullcontext(), torch.no_grad():
-                result = meta(x)
-            if not _tensors(result):
-                raise TraceError(f"{label}: forward returned {_returned(result)}, not a tensor")
-            rec.add_outputs(result)
-    except TraceError:
-        raise
-    except Exception as exc:
-        hint = _size_mismatch(rec.stack[-1] if rec.stack else None, rec)
-        if hint:
-            raise TraceError(f"cannot trace {name or type(model).__name__} at input "
-                             f"{'x'.join(map(str, shape))}: {hint}") from exc
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "meta" in detail:
-            detail += " (the forward pass depends on tensor values, which tracing never computes)"
-        raise TraceError(f"cannot trace {name or type(model).__name__} at input "
-                         f"{'x'.join(map(str, shape))}: {type(exc).__name__} in "
-                         f"{rec.last}: {detail}") from exc
-    finally:
-        for h in handles:
-            h.remove()
+    with hooks_on(rec):
+        try:
+            with _TRACE_LOCK:
+                rec.add_input(x)
+                with rec, rec.flop_counter or contextlib.nullcontext(), torch.no_grad():
+                    result = meta(x)
+                if not _tensors(result):
+                    raise TraceError(f"{label}: forward returned {_returned(result)}, "
+                                     "not a tensor")
+                rec.add_outputs(result)
+        except TraceError:
+            raise
+        except Exception as exc:
+            raise _failure(exc, rec, label, shape) from exc
     graph = nx.DiGraph(rec.g)
     for node, place in rec.seen_at.items():  # before merging: a chain's output is its raw
         graph.nodes[node]["seen_at"] = place
@@ -132,6 +118,18 @@ def trace(model: nn.Module, input_shape: tuple[int, ...], name: str | None = Non
                 unused[path] = (n_params, n_train)
     return LayerGraph(graph, model=name or type(model).__name__, input_shape=shape,
                       modules=modules, unused=unused, dtype=str(dtype)[6:])
+
+
+def _failure(exc: Exception, rec: _Recorder, label: str, shape: tuple[int, ...]) -> TraceError:
+    """The forward's exception as one TraceError naming the module or op it failed in."""
+    hint = _size_mismatch(rec.stack[-1] if rec.stack else None, rec)
+    if hint:
+        return TraceError(f"cannot trace {label} at input {'x'.join(map(str, shape))}: {hint}")
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "meta" in detail:
+        detail += " (the forward pass depends on tensor values, which tracing never computes)"
+    return TraceError(f"cannot trace {label} at input {'x'.join(map(str, shape))}: "
+                      f"{type(exc).__name__} in {rec.last}: {detail}")
 
 
 def _returned(value: Any) -> str:
