@@ -253,6 +253,7 @@ class Inspector(QScrollArea):
     def _inspect(self) -> int | None:
         from ...analysis.filter_grid import filter_grid
         from ...analysis.layer_info import layer_info
+        from ...analysis.layer_source import submodule
 
         p, state = self.state.model, self.state
         node, data, row = self._args
@@ -271,7 +272,7 @@ class Inspector(QScrollArea):
             act = capture.get(node) if capture is not None and node in capture else None
             progress.check("computing statistics", 0.5)
             info = layer_info(graph, node, module, data, row, act)
-            weight = getattr(_submodule(module, info.path), "weight", None)
+            weight = getattr(submodule(module, info.path), "weight", None)
             grid = filter_grid(weight) if "Conv" in info.type and weight is not None else None
             return LayerInspected(node, info, grid, built)
 
@@ -319,10 +320,3 @@ _BREAK = "\u200b"  # a zero-width space: where a long path may wrap
 def _breakable(path: str) -> str:
     """A path that wraps at its separators in a narrow dock (a label breaks only at spaces)."""
     return path.replace("/", "/" + _BREAK).replace("\\", "\\" + _BREAK)
-
-
-def _submodule(module, path: str):
-    try:
-        return module.get_submodule(path)
-    except AttributeError:
-        return None
