@@ -42,6 +42,13 @@ def test_the_catalogue_counts_every_model_in_the_background(qtbot, window):
     assert window.catalogue.items["resnet18"][PARAMS].data(Qt.UserRole) == 11_689_512
 
 
+def test_a_name_cut_short_in_a_narrow_catalogue_is_whole_in_its_tooltip(qtbot, window):
+    """At 1024×640 the Models dock read "preact_…1_cifar" and "preact_…0_cifar"
+    (preact_resnet1001_cifar, preact_resnet110_cifar): the tooltip names the model first."""
+    for name in ("preact_resnet1001_cifar", "preact_resnet110_cifar", "resnet18"):
+        assert window.catalogue.items[name][0].toolTip().splitlines()[0] == name
+
+
 def test_double_click_folds_and_unfolds(qtbot, window):
     load(qtbot, window, "resnet34")
     before = len(window.panel.scene.nodes)

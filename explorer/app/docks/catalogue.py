@@ -35,7 +35,9 @@ class Catalogue(QWidget):
                 self.model.appendRow([family, QStandardItem(), QStandardItem()])
             row = [QStandardItem(name), QStandardItem(""), QStandardItem(info.task)]
             row[0].setData(name, NAME_ROLE)
-            row[0].setToolTip(f"{info.paper} ({info.year}), {info.task}\n{info.description}"
+            # the name first: a narrow dock cuts it in its middle ("preact_…1_cifar")
+            row[0].setToolTip(f"{name}\n{info.paper} ({info.year}), {info.task}\n"
+                              f"{info.description}"
                               f"\nRandom init: {info.initialisation}")
             for item in row:
                 item.setEditable(False)
