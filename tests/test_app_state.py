@@ -294,6 +294,36 @@ def test_feature_tiles_are_arranged_again_for_the_docks_shape(qtbot):
     qtbot.waitUntil(lambda: panel.cols > 2 * tall and filled() > 0.5, timeout=5000)
 
 
+def test_a_grid_cell_without_a_channel_is_background_not_a_dead_map(qtbot):
+    """Was: the last row's empty cells were drawn in the colour map's lowest purple, as a
+    channel that is zero everywhere is: 19 channels looked like 24, five of them dead."""
+    import numpy as np
+    from PySide6.QtGui import QColor
+
+    from explorer.app.docks.feature_panel import FeaturePanel
+
+    panel = FeaturePanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 260)
+    panel.show()
+    qtbot.waitExposed(panel)
+    act = np.random.rand(5, 8, 8).astype(np.float32)
+    act[0] = 0.0  # a dead channel
+    panel.show_activation("layer", act)
+    cols = panel.cols
+    assert 5 % cols  # the last row has an empty cell
+    panel.grid_image.render()
+    image = panel.grid_image.qimage
+
+    def colour(cell: int) -> QColor:
+        r, c = divmod(cell, cols)
+        return QColor(image.pixel(c * 9 + 4, r * 9 + 4))  # the middle of a cell (pad 1)
+
+    dead, empty = colour(0), colour(5)
+    assert empty.name() != dead.name()
+    assert empty.lightness() < 20 and dead.lightness() > 20  # the black background
+
+
 def test_12_the_first_screen_of_se_resnet50_shows_its_gate(qtbot, window):
     """Was: the view opened at the input, the gate a screen and a half below, so that
     SE-ResNet-50 looked like ResNet-50 until scrolled."""

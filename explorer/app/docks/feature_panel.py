@@ -83,6 +83,14 @@ def image_view(with_scale: bool = False):
     return widget, box, image, bar
 
 
+def grid_lut() -> np.ndarray:
+    """Viridis with its lowest entry black: the grid's gaps and empty cells (NaN, drawn
+    at -0.05) are background, not the purple of a channel that is zero (was)."""
+    lut = pg.colormap.get("viridis").getLookupTable(nPts=256)
+    lut[0] = (0, 0, 0)
+    return lut
+
+
 class FeaturePanel(QWidget):
     def __init__(self, compute=None, parent=None) -> None:
         """``compute(job, callback)`` runs ``compute_maps(*job)`` in the background and
@@ -112,6 +120,7 @@ class FeaturePanel(QWidget):
         self.hover = QLabel("")  # its text changes as the mouse moves: no minimum from it
         self.hover.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.grid_view, self.grid_box, self.grid_image = image_view()
+        self.grid_image.setLookupTable(grid_lut())
         self.grid_view.scene().sigMouseMoved.connect(self._hovered)
         self.grid_view.scene().sigMouseClicked.connect(self._clicked)
         # one channel large, in the grid's place: a person inspects one map at a time
