@@ -239,3 +239,22 @@ def test_enter_in_a_model_box_compares_and_the_list_says_only_in_a(qtbot, window
     statuses = {cw.rows.topLevelItem(i).text(2) for i in range(cw.rows.topLevelItemCount())}
     assert "only in A" in statuses and not {"only_a", "only_b"} & statuses
     cw.close()
+
+
+def test_compare_with_offers_a_model_of_the_same_kind(qtbot, window):
+    """Was: ResNet-34 beside every model (resnet20_cifar against a 224×224 ImageNet
+    network): now its plain twin, else one of its family."""
+    load(qtbot, window, "resnet20_cifar")
+    window.ask_compare()
+    cw = window.compare_window
+    qtbot.addWidget(cw)
+    assert cw.b.currentText() == "resnet20_cifar_plain"
+    qtbot.waitUntil(lambda: cw.state.prepared is not None, timeout=TIMEOUT)
+    cw.close()
+    load(qtbot, window, "densenet121")
+    window.ask_compare()
+    cw = window.compare_window
+    qtbot.addWidget(cw)
+    assert cw.b.currentText().startswith("densenet") and cw.b.currentText() != "densenet121"
+    qtbot.waitUntil(lambda: cw.state.prepared is not None, timeout=TIMEOUT)
+    cw.close()

@@ -8,6 +8,22 @@ from PySide6.QtWidgets import QMessageBox
 from ..main import APP
 
 
+def compare_partner(name: str, shown: str) -> str:
+    """What Compare with… puts beside ``shown`` (``name`` with its options): the default
+    model when options were changed, else its plain or residual twin, else another of its
+    family, else ResNet-34 (was ResNet-34 for every model, CIFAR networks included)."""
+    from ... import zoo
+    from ..flow.controller import twin
+
+    names = zoo.list_models()
+    if shown != name:
+        return name
+    family = [m for m in names if m != name and name in names
+              and zoo.get_info(m).family == zoo.get_info(name).family]
+    return twin(name, names) or (family[0] if family else
+                                 "resnet34" if name != "resnet34" else "resnet34_plain")
+
+
 class CompareAndHelpMixin:
     def ask_compare(self) -> None:
         """Model ▸ Compare with…: the current model beside another, the difference drawn."""
@@ -15,7 +31,7 @@ class CompareAndHelpMixin:
 
         p = self.state.model
         a = model_text(p.name, p.options) if p else "resnet34_plain"
-        self.open_compare(a, "resnet34" if a != "resnet34" else "resnet34_plain")
+        self.open_compare(a, compare_partner(p.name if p else a, a))
 
     def open_compare(self, a: str, b: str, claim: str = "") -> None:
         from ... import zoo
