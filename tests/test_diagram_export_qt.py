@@ -181,3 +181,18 @@ def test_segnet_bottleneck_draws_both_lines(qtbot, tmp_path):
     # 0.27 % without the underlay: the dotted index links' dashes fall a pixel apart
     # between Qt and the SVG renderer; a missing line would be far more
     assert _difference(QImage(str(tmp_path / "d.png")), svg) < 0.003
+
+
+@pytest.mark.parametrize("scale", [1.0, 2.0, 1.37])
+def test_the_png_has_the_size_the_export_dialog_said(qtbot, tmp_path, scale):
+    """Was: the dialog said 468 × 3,301 px and the file was 467×3300 (the dialog counted
+    as the command line's writer does, the window's writer rounded)."""
+    from explorer.app.graph.exports import export_extent
+    from explorer.export.image_size import check_size
+
+    scene = GraphScene()
+    _shown(scene, "resnet20_cifar")
+    said = check_size("png", *export_extent(scene, None), scale)
+    size = export_png(scene, tmp_path / "d.png", scale=scale)
+    written = QImage(str(tmp_path / "d.png"))
+    assert (size.width(), size.height()) == (written.width(), written.height()) == said

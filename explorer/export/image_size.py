@@ -15,8 +15,10 @@ SMALLEST_SCALE = 0.05  # below, the CLI refuses any --scale: fold more instead
 
 
 def png_pixels(width: float, height: float, scale: float) -> tuple[int, int]:
-    """The PNG writers' size for a canvas of ``width`` × ``height`` units at ``scale``."""
-    return int(width * scale) + 1, int(height * scale) + 1
+    """The PNG writers' size for a canvas of ``width`` × ``height`` units at ``scale``
+    (the window's writer rounds; was int + 1 here: the Export dialog said one pixel more
+    than the window wrote)."""
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def svg_pixels(width: float, height: float, scale: float) -> tuple[int, int]:
