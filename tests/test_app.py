@@ -342,3 +342,16 @@ def test_the_progress_bar_follows_the_job(qtbot, window):
     window.models.progressed.connect(seen.append)
     load(qtbot, window, "resnet18")
     assert seen and seen == sorted(seen) and window.progress.value() == seen[-1] == 100
+
+
+def test_the_table_and_status_count_layers_alike(qtbot, window):
+    """Was: LeNet-5 read "14 layers" in the status bar (input and output counted) and "12
+    layers" over the table; ResNet-34's table said "21 layers" for 21 rows, most of them
+    folded blocks."""
+    load(qtbot, window, "lenet5")
+    assert window.status_label.text().startswith("lenet5: 12 layers,")
+    assert window.table.totals.text().startswith("12 layers ·")
+    load(qtbot, window, "resnet34")
+    assert window.status_label.text().startswith("resnet34: 125 layers,")
+    text = window.table.totals.text()
+    assert text.startswith("21 rows (") and "folded" in text and "21 layers" not in text

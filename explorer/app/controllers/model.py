@@ -187,8 +187,10 @@ class ModelController(QObject):
                 return
             case ModelReady(prepared=p):
                 self.state.show_model(p)
+                layers = len(p.graph) - len(p.graph.nodes("input")) - len(
+                    p.graph.nodes("output"))  # as the table counts (was: 14 for LeNet-5's 12)
                 self.status.emit(
-                    f"{p.name}: {len(p.graph)} layers, {len(p.view)} shown "
+                    f"{p.name}: {layers} layers, {len(p.view)} boxes shown "
                     f"(depth {p.spec.depth or 'full'}), {p.table.total['params']:,} "
                     "parameters")
             case LayoutReady():

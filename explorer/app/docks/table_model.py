@@ -43,11 +43,13 @@ class LayerTableModel(QStandardItemModel):
         self.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
         self.table: LayerTable | None = None
         self.rows: list[Row] = []
+        self.folded = 0  # rows that are folded blocks, not layers
 
     def set_table(self, table: LayerTable, view=None) -> None:
         """The rows of ``table``; ``view`` (the folded graph) names each block's layers."""
         self.table = table
         self.rows = list(table.rows)
+        self.folded = sum(bool(_inside(view, row.name)) for row in self.rows)
         self.removeRows(0, self.rowCount())
         for i, row in enumerate(self.rows):
             items = []
@@ -68,7 +70,7 @@ class LayerTableModel(QStandardItemModel):
             self.appendRow(items)
 
     def clear(self) -> None:
-        self.table, self.rows = None, []
+        self.table, self.rows, self.folded = None, [], 0
         self.removeRows(0, self.rowCount())
 
     def row_of(self, name: str) -> int:
@@ -81,7 +83,10 @@ class LayerTableModel(QStandardItemModel):
         if self.table is None:
             return ""
         t = self.table.total
-        return (f"{len(self.rows)} layers · {t['params']:,} parameters "
+        # a folded block is a row, not a layer (was: "21 layers" for ResNet-34's 21 rows)
+        rows = (f"{len(self.rows)} rows ({self.folded} folded blocks)" if self.folded
+                else f"{len(self.rows)} layers")
+        return (f"{rows} · {t['params']:,} parameters "
                 f"({t['trainable_params']:,} trainable) · {human(t['macs'])} MACs · "
                 f"{human(t['flops'])} FLOPs · activations {bytes_text(t['activation_bytes'])}")
 
