@@ -42,6 +42,8 @@ def test_cancel_stops_between_steps(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: bool(log.steps.get("lenet5")), timeout=TIMEOUT)
     w.training.panel.cancel.click()
     assert log.state == "cancelled" and not w.training.panel.cancel.isVisible()
+    # the status bar says so (was: the last epoch's "lenet5: epoch 3/5, …" stayed)
+    assert w.status_label.text().startswith("Training cancelled")
     assert w.training.runner.wait(TIMEOUT)
     assert not w.warnings and not w.state.weights.trained
 

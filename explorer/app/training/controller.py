@@ -189,6 +189,8 @@ class TrainingController(QObject):
             self.runner.cancel()
             self.log.finish("cancelled", "cancelled; the run folder keeps the finished epochs")
             self._render()
+            # the status bar too (was: the last epoch's figures stayed there)
+            self.window.status_label.setText(f"Training {self.log.message}")
 
     # ------------------------------------------------------------------ reports
     def _render(self) -> None:
