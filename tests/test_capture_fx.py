@@ -14,6 +14,7 @@ from torch import nn
 
 from explorer.graph import trace
 from explorer.graph.trace import record
+from explorer.inference import capture as capture_module
 from explorer.inference import capture_fx
 from explorer.inference.capture import capture
 from explorer.inference.capture_fx import program_for
@@ -201,15 +202,18 @@ def test_tensors_over_the_budget_take_the_hook_path(monkeypatch):
     assert len(ran) == 1  # the program was made once, and not used over budget
 
 
-def test_a_program_goes_with_its_model():
+def test_a_program_goes_with_its_model(monkeypatch):
     model, x, graph = _net()
+    hooked, _, _ = _net()
     with torch.inference_mode():
         capture(model, x, graph, "all", budget_mb=None)
+        monkeypatch.setattr(capture_module, "fx_capture", lambda *args: None)
+        capture(hooked, x, graph, "all", budget_mb=None)  # the hook path's module table
     assert program_for(model, graph).program is not None
-    gone = weakref.ref(model)
-    del model
+    gone = [weakref.ref(model), weakref.ref(hooked)]
+    del model, hooked
     gc.collect()
-    assert gone() is None
+    assert all(ref() is None for ref in gone)
 
 
 class _CallsAnotherThread(nn.Module):

@@ -21,7 +21,11 @@ from explorer.inference.fx_program import fx_program
 # module, functional ReLU and pooling), at small inputs.
 JOINS = {"se_resnet50": 64, "shufflenet_v2_x0_5": 64, "shufflenet_v1_g3": 64,
          "googlenet": 64, "inception_v3": 96, "densenet121": 64, "mobilenet_v2": 64,
-         "fcn_resnet50": 64, "segnet": 64, "xception": 96, "resnet18": 64}
+         "fcn_resnet50": 64, "segnet": 64, "xception": 96, "resnet18": 64,
+         # a crop that hands back its input (kept as a copy), in-place adds in CIFAR and
+         # pre-activation blocks, Caffe's cropped FCN skips, a plain chain
+         "unet_padded": 64, "resnet20_cifar": 32, "preact_resnet18": 64,
+         "fcn8s": 64, "lenet5": 32}
 
 
 # the 110- and 164-layer nets' blocks, more of them: their programs add 3 s, nothing new

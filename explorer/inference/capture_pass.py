@@ -59,12 +59,13 @@ def named_modules(model: nn.Module) -> dict[str, nn.Module]:
     CIFAR ResNet the walk was a twentieth of a capture)."""
     with _LOCKS_LOCK:
         held = _MODULES.get(model)
-    if held is not None and same_tree(held[0]):
-        return held[1]
-    paths = dict(model.named_modules())
-    with _LOCKS_LOCK:
-        _MODULES[model] = (module_tree(model), paths)
-    return paths
+    if held is None or not same_tree(held[0]):
+        paths = dict(model.named_modules())
+        del paths[""]  # the model itself: held, it would never leave the cache
+        held = (module_tree(model), paths)
+        with _LOCKS_LOCK:
+            _MODULES[model] = held
+    return {"": model, **held[1]}
 
 
 def _flat(args: tuple, kwargs: dict) -> tuple | list:
