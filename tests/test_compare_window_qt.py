@@ -238,6 +238,10 @@ def test_enter_in_a_model_box_compares_and_the_list_says_only_in_a(qtbot, window
                     timeout=TIMEOUT)
     statuses = {cw.rows.topLevelItem(i).text(2) for i in range(cw.rows.topLevelItemCount())}
     assert "only in A" in statuses and not {"only_a", "only_b"} & statuses
+    # "what differs" is cut at the list's edge ("inside: shortc…"): its tooltip is whole
+    rows = [cw.rows.topLevelItem(i) for i in range(cw.rows.topLevelItemCount())]
+    assert any(r.text(5) for r in rows)
+    assert all(r.toolTip(5) == r.text(5) for r in rows)
     cw.close()
 
 

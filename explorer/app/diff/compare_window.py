@@ -306,7 +306,9 @@ class CompareWindow(QMainWindow):
             for node in self._shown_nodes():
                 da = p.diff.a.node(node.a) if node.a else None
                 db = p.diff.b.node(node.b) if node.b else None
-                item = QTreeWidgetItem(row_texts(node, da, db))
+                texts = row_texts(node, da, db)
+                item = QTreeWidgetItem(texts)
+                item.setToolTip(len(texts) - 1, texts[-1])  # what differs, cut at the edge
                 item.setData(0, Qt.UserRole, node)
                 if node.status != "same":
                     item.setBackground(2, _brush(DIFF_STYLES[node.status][0]))
