@@ -44,11 +44,16 @@ $(STAMP): pyproject.toml
 run: setup
 	$(PY) -m explorer
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist; one torch thread each, see
+# tests/conftest.py); TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
+
 test: setup
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(XDIST)
 
 test-fast: setup
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow"
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow" $(XDIST)
 
 # On a machine with an NVIDIA GPU and torch with CUDA, no Qt needed (no setup: that
 # would install the CPU build). $(GPU_PYTHON) needs torch, numpy, Pillow, networkx, pytest.

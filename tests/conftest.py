@@ -5,7 +5,10 @@ import pytest
 import torch
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+# Under pytest-xdist each worker is one of several processes sharing the cores: one torch
+# thread each (more would oversubscribe them, and OpenMP's spinning threads slow everyone).
+torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER")
+                      else max(1, min(4, os.cpu_count() or 1)))
 
 
 def pytest_addoption(parser, pluginmanager):

@@ -22,6 +22,7 @@ import atexit
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
 import subprocess
@@ -122,6 +123,7 @@ def serve(sock_path: str) -> None:
                 if not sys.stdin.readline():
                     for pid in children:
                         os.kill(pid, signal.SIGKILL)
+                    shutil.rmtree(os.path.dirname(sock_path), ignore_errors=True)
                     return
             elif what[0] == "listener":
                 conn, _ = listener.accept()
@@ -181,11 +183,8 @@ class _Server:
                                + errors.read_text(errors="replace")[-3000:])
 
     def close(self) -> None:
-        self.proc.stdin.close()  # it kills what is left and exits
+        self.proc.stdin.close()  # it kills what is left, removes its folder and exits
         self.proc.wait(30)
-        for name in os.listdir(self.folder):
-            os.unlink(os.path.join(self.folder, name))
-        os.rmdir(self.folder)
 
 
 _servers: dict[tuple, _Server] = {}
