@@ -4,10 +4,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
+from childproc import run_cli_limited
 
 from explorer.export.image_size import MAX_SIDE, ExportTooLarge, check_size, fitting_scale
 
@@ -51,17 +49,15 @@ def test_write_graph_refuses_a_too_large_file_and_writes_nothing(tmp_path):
 
 def test_the_cli_refuses_in_one_line_naming_the_scale_that_fits(tmp_path):
     out = tmp_path / "r.png"
-    run = subprocess.run([sys.executable, "-m", "explorer", "graph", "resnet18", "--depth",
-                          "full", "--scale", "16", "-o", str(out)],
-                         capture_output=True, text=True, timeout=300)
+    run = run_cli_limited(["graph", "resnet18", "--depth", "full", "--scale", "16", "-o",
+                           str(out)], tmp_path, timeout=300, cap_bytes=0)
     assert run.returncode == 2, run.stderr
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "16,384 px" in lines[0] and "--scale " in lines[0]
     assert not out.exists()
     fits = lines[0].split("--scale ")[1].split()[0]
-    ok = subprocess.run([sys.executable, "-m", "explorer", "graph", "resnet18", "--depth",
-                         "full", "--scale", fits, "-o", str(out)],
-                        capture_output=True, text=True, timeout=300)
+    ok = run_cli_limited(["graph", "resnet18", "--depth", "full", "--scale", fits, "-o",
+                          str(out)], tmp_path, timeout=300, cap_bytes=0)
     assert ok.returncode == 0, ok.stderr
     assert out.exists()
 

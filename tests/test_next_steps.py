@@ -5,8 +5,8 @@ something (issue: the banner was a dead end for FCN-8s, SegNet, LeNet-5 and U-Ne
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+
+from childproc import REPO, run_cli_limited
 
 from explorer.inference.next_steps import cli_note, next_steps
 
@@ -27,16 +27,15 @@ def test_each_kind_of_model_gets_a_way_to_meaningful_weights():
 
 
 def test_the_cli_says_untrained_and_runs_the_demo_by_name(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "explorer", "run", "lenet5",
-                          "resources/demo/shapes_1.png", "--input", "1,1,32,32", "-o",
-                          str(tmp_path / "l")], capture_output=True, text=True, timeout=300)
+    run = run_cli_limited(["run", "lenet5", "resources/demo/shapes_1.png", "--input",
+                           "1,1,32,32", "-o", str(tmp_path / "l")], REPO, timeout=300,
+                          cap_bytes=0)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[0].endswith("on cpu, untrained weights")
     assert not run.stderr  # a note, not a failure
     assert "untrained weights (random init)" in run.stdout and "--weights FILE" in run.stdout
-    demo = subprocess.run([sys.executable, "-m", "explorer", "run", "unet_padded",
-                           "resources/demo/shapes_1.png", "--weights", "demo", "-o",
-                           str(tmp_path / "d")], capture_output=True, text=True, timeout=300)
+    demo = run_cli_limited(["run", "unet_padded", "resources/demo/shapes_1.png", "--weights",
+                            "demo", "-o", str(tmp_path / "d")], REPO, timeout=300, cap_bytes=0)
     assert demo.returncode == 0, demo.stderr
     assert "untrained weights" not in demo.stdout + demo.stderr
     labels = {c["label"] for c in json.loads((tmp_path / "d" / "prediction.json")
