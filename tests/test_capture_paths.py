@@ -54,12 +54,17 @@ def test_fx_program_hooks_and_replays_keep_what_the_function_mode_keeps(name, mo
         plain = model(x)
     assert program_for(model, graph).program is not None  # fx made the first
     assert set(slow) == set(raw)
+    # three passes of the model: a kernel may round differently from one pass to the next
+    # (BLAS blocking under load), so alike to float32's rounding; a wrong node is far off
     for r, n in raw.items():
-        assert torch.equal(fx.get(n), slow[r]), n
-        assert torch.equal(hooked.get(n), slow[r]), n
+        torch.testing.assert_close(fx.get(n), slow[r], rtol=1e-5, atol=1e-6,
+                                   msg=lambda m, n=n: f"{n}: {m}")
+        torch.testing.assert_close(hooked.get(n), slow[r], rtol=1e-5, atol=1e-6,
+                                   msg=lambda m, n=n: f"{n}: {m}")
     for out in (fx.output, hooked.output):  # the model's own output, as it gives it
         assert type(out) is type(plain)
-        assert all(torch.equal(a, b) for a, b in zip(_leaves(out), _leaves(plain)))
+        for a, b in zip(_leaves(out), _leaves(plain), strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
 def _leaves(output):
