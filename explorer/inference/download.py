@@ -290,6 +290,7 @@ def _stream(ws: Remote, url: str, out, progress: Progress | None,
                 if progress:
                     progress(done, total)
     except urllib.error.HTTPError as exc:
+        exc.close()  # it holds the answer's connection open (a ResourceWarning when collected)
         raise HTTPStatusError(f"{url}: the server answered {exc.code} {exc.reason}; check the "
                               f"address ({base_url_env(ws)}) {_by_hand(ws)}", url,
                               exc.code) from None
