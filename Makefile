@@ -47,7 +47,7 @@ run: setup
 # The suite runs in TEST_WORKERS processes (pytest-xdist; one torch thread each, see
 # tests/conftest.py); TEST_WORKERS=0 runs it in this one process.
 TEST_WORKERS ?= 2
-XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS))
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(XDIST)

@@ -19,10 +19,6 @@ import pytest
 from childproc import run_all, run_cli_limited, run_limited
 from PIL import Image
 
-# Under pytest-xdist (make test) the whole module runs on one worker:
-# every case is run once, in the module fixture.
-pytestmark = pytest.mark.xdist_group("test_fuzz_inputs")
-
 MARKER = "ran"
 
 

@@ -24,10 +24,6 @@ import torch
 from childproc import run_all, run_cli_limited
 from torch import nn
 
-# Under pytest-xdist (make test) the whole module runs on one worker:
-# every crafted archive is run once, in the module fixture.
-pytestmark = pytest.mark.xdist_group("test_fuzz_pt2")
-
 MARKER = "ran"  # created in the corpus folder by any payload that runs
 
 
