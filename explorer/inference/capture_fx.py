@@ -28,7 +28,7 @@ from torch.nn.modules import module as module_hooks
 from torch.utils._pytree import tree_flatten, tree_unflatten
 
 from ..graph.layergraph import LayerGraph
-from .capture_pass import Tree, model_lock, module_tree, same_tree
+from .capture_pass import Tree, first_tensor, model_lock, module_tree, same_tree
 from .fx_program import FxProgram, FxRefused, fx_program
 from .inplace import out_of_place
 
@@ -137,7 +137,7 @@ def fx_capture(model: nn.Module, x: torch.Tensor, graph: LayerGraph, nodes: list
         output, values = run(x)
     tensors = dict(zip(nodes, values))
     for n in program.tuples.intersection(tensors):  # a module's outputs: its first tensor
-        tensors[n] = next(t for t in tree_flatten(tensors[n])[0] if isinstance(t, torch.Tensor))
+        tensors[n] = first_tensor(tensors[n])
     if torch.is_grad_enabled():  # not under inference_mode or no_grad
         tensors = {n: t.detach() for n, t in tensors.items()}
     if program.output_spec is not None:

@@ -75,7 +75,8 @@ def _flat(args: tuple, kwargs: dict) -> tuple | list:
     return _tensors((args, kwargs))
 
 
-def _first(output: Any) -> torch.Tensor:
+def first_tensor(output: Any) -> torch.Tensor:
+    """A module's or op's output as its node's tensor: the first tensor it holds."""
     return output if isinstance(output, torch.Tensor) else _tensors(output)[0]
 
 
@@ -90,7 +91,7 @@ def _wrapped(forward: Callable, keep: Keep, inputs: Wanted, outputs: Wanted,
             output = forward(*args, **kwargs)
             if threading.get_ident() == thread:
                 if not calls[0]:
-                    keep(node, _first(output))
+                    keep(node, first_tensor(output))
                 calls[0] += 1
             return output
         return first_output
@@ -106,7 +107,7 @@ def _wrapped(forward: Callable, keep: Keep, inputs: Wanted, outputs: Wanted,
         output = forward(*args, **kwargs)
         for c, i, node in outputs:
             if c == call:
-                keep(node, _first(output) if i == 0 else _tensors(output)[i])
+                keep(node, first_tensor(output) if i == 0 else _tensors(output)[i])
         return output
     return seen
 

@@ -42,6 +42,7 @@ from torch.utils._pytree import tree_flatten
 from ..graph.layergraph import LayerGraph
 from ..graph.simplify import merge_reshape_chains
 from ..graph.trace import _TRACE_LOCK, _Recorder, _tensors
+from .capture_pass import first_tensor
 from .inplace import own_flag, switchable
 
 _FX_LOCK = threading.Lock()  # fx's tracer patches nn.Module for the whole process
@@ -171,13 +172,13 @@ class _MetaRun(fx.Interpreter):
     the shape and dtype the traced graph gives that call (the trace ran them already;
     a meta batch norm costs a millisecond of Python), so the model itself is only read."""
 
-    def __init__(self, module: fx.GraphModule, model: nn.Module, graph: LayerGraph,
+    def __init__(self, module: fx.GraphModule, live: dict[str, nn.Module], graph: LayerGraph,
                  rec: _Recorder, in_place: set[str]) -> None:
         super().__init__(module, garbage_collect_values=False)
         self.traced, self.rec, self.in_place = graph, rec, in_place
         self.hands_back: set[str] = set()  # leaf modules that may hand back their input
         self.cloned: dict[fx.Node, fx.Node] = {}  # their input -> the first such call
-        self.live = dict(model.named_modules())
+        self.live = live  # the model's modules by path
         self.order = {n: i for i, n in enumerate(module.graph.nodes)}
         self.first: dict[str, fx.Node] = {}  # recorded node -> fx node with its tensor
         self.first_tuple: dict[str, fx.Node] = {}  # ... as a tuple's first tensor
@@ -275,7 +276,7 @@ def fx_program(model: nn.Module, graph: LayerGraph) -> FxProgram:
     called = {n.target for n in module.graph.nodes if n.op == "call_module"}
     in_place = {p for p in called if switchable(live[p]) and own_flag(live[p])}
     rec = _Recorder(model, count_flops=False, capture=set())
-    runner = _MetaRun(module, model, graph, rec, in_place)
+    runner = _MetaRun(module, live, graph, rec, in_place)
     for _, d in graph.nx.nodes(data=True):  # a module of the model's own that handed back
         if d["kind"] == "module" and "inplace_of" in d:  # its input may have written into it
             m = live.get(d["path"])
@@ -312,7 +313,7 @@ def fx_program(model: nn.Module, graph: LayerGraph) -> FxProgram:
                 raise FxRefused(f"no value of its program holds {n}")
             tuples.add(n)
         v = runner.env[node]
-        t = v if isinstance(v, torch.Tensor) else _tensors(v)[0]
+        t = first_tensor(v)
         sizes[n] = (t.numel(), t.is_floating_point(), t.element_size())
         if node in runner.cloned:  # kept as it was before that module saw it
             call = runner.cloned[node]
